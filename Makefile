@@ -1,0 +1,39 @@
+# Gapwatch: `make run` sets everything up and serves http://127.0.0.1:8000; `make test` tests.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: run setup test lint check-python clean
+
+run: setup
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+# Migrate, load the seeds and make sure the demo accounts exist; safe to run again and again.
+setup: $(STAMP)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py loadseeds
+	$(PY) manage.py demoaccounts
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+check-python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' || { \
+	  echo "Gapwatch needs Python 3.12 or newer; '$(PYTHON)' is $$($(PYTHON) --version 2>&1)."; \
+	  echo "Install one, or run: make PYTHON=/path/to/python3.12 ..."; exit 1; }
+
+$(STAMP): pyproject.toml | check-python
+	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) var staticfiles .pytest_cache
