@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class NegotiationsConfig(AppConfig):
+    name = "negotiations"
+    verbose_name = "Negotiations"
+
+    def ready(self) -> None:
+        from negotiations import db_rules
+
+        post_migrate.connect(db_rules.install, sender=self, dispatch_uid="gapwatch-db-rules")

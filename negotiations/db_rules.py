@@ -1,0 +1,195 @@
+"""Cross-table rules the database enforces with triggers, on PostgreSQL and SQLite alike.
+
+A CHECK constraint sees one row only, so the rules that compare a row with rows of other tables
+(a position's actor must take part in its issue's negotiation, its value must fit the issue's
+kind…) are triggers. Each rule is one SQL condition over NEW, written once and compiled for both
+databases. They are (re)installed after every `migrate`, because SQLite drops a table's triggers
+when Django rebuilds the table to alter it.
+"""
+
+from dataclasses import dataclass
+
+from django.db import connections
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    message: str
+    condition: str
+    """SQL that must hold for NEW; written to run on both PostgreSQL and SQLite."""
+
+    def __post_init__(self) -> None:
+        if "'" in self.name + self.message:
+            raise ValueError(f"Rule {self.name}: no quote marks in names or messages.")
+
+
+@dataclass(frozen=True)
+class TableRules:
+    table: str
+    events: tuple[str, ...]
+    rules: tuple[Rule, ...]
+
+
+ISSUE_KIND = "(SELECT kind FROM negotiations_issue WHERE id = NEW.issue_id)"
+NO_NUMBER = "NEW.value_min IS NULL AND NEW.value_max IS NULL"
+
+TABLES = (
+    TableRules(
+        "negotiations_position",
+        ("INSERT", "UPDATE"),
+        (
+            Rule(
+                "position_actor_takes_part",
+                "the actor of a position must take part in the negotiation of its issue",
+                "(SELECT negotiation_id FROM negotiations_issue WHERE id = NEW.issue_id)"
+                " = (SELECT negotiation_id FROM negotiations_participant"
+                " WHERE id = NEW.participant_id)",
+            ),
+            Rule(
+                "position_value_fits_issue",
+                "the value of a position must fit the kind of its issue",
+                f"({ISSUE_KIND} = 'quantity' AND NOT ({NO_NUMBER})"
+                " AND NEW.value_bool IS NULL AND NEW.value_option_id IS NULL)"
+                f" OR ({ISSUE_KIND} = 'yes_no' AND NEW.value_bool IS NOT NULL AND {NO_NUMBER}"
+                " AND NEW.value_option_id IS NULL)"
+                f" OR ({ISSUE_KIND} = 'scale' AND NEW.value_option_id IS NOT NULL AND {NO_NUMBER}"
+                " AND NEW.value_bool IS NULL)"
+                f" OR ({ISSUE_KIND} = 'text' AND {NO_NUMBER} AND NEW.value_bool IS NULL"
+                " AND NEW.value_option_id IS NULL)",
+            ),
+            Rule(
+                "position_option_of_its_issue",
+                "the scale option of a position must belong to its issue",
+                "NEW.value_option_id IS NULL OR EXISTS (SELECT 1 FROM negotiations_scaleoption"
+                " WHERE id = NEW.value_option_id AND issue_id = NEW.issue_id)",
+            ),
+            Rule(
+                "position_package_of_its_actor",
+                "only the proposer of a package holds positions in it",
+                "NEW.package_id IS NULL OR EXISTS (SELECT 1 FROM negotiations_package"
+                " WHERE id = NEW.package_id AND proposer_id = NEW.participant_id)",
+            ),
+        ),
+    ),
+    TableRules(
+        "negotiations_issue",
+        ("UPDATE",),
+        (
+            Rule(
+                "issue_kind_fixed_once_used",
+                "an issue with positions cannot change its kind or negotiation",
+                "(NEW.kind = OLD.kind AND NEW.negotiation_id = OLD.negotiation_id)"
+                " OR NOT EXISTS (SELECT 1 FROM negotiations_position WHERE issue_id = NEW.id)",
+            ),
+        ),
+    ),
+    TableRules(
+        "negotiations_participant",
+        ("UPDATE",),
+        (
+            Rule(
+                "participant_negotiation_fixed_once_used",
+                "a participant with positions or packages cannot move to another negotiation",
+                "NEW.negotiation_id = OLD.negotiation_id"
+                " OR (NOT EXISTS (SELECT 1 FROM negotiations_position"
+                " WHERE participant_id = NEW.id)"
+                " AND NOT EXISTS (SELECT 1 FROM negotiations_package"
+                " WHERE proposer_id = NEW.id))",
+            ),
+        ),
+    ),
+    TableRules(
+        "negotiations_package",
+        ("INSERT", "UPDATE"),
+        (
+            Rule(
+                "package_proposer_takes_part",
+                "the proposer of a package must take part in its negotiation",
+                "EXISTS (SELECT 1 FROM negotiations_participant WHERE id = NEW.proposer_id"
+                " AND negotiation_id = NEW.negotiation_id)",
+            ),
+            Rule(
+                "package_terms_keep_their_proposer",
+                "a package with terms cannot change its proposer",
+                "NOT EXISTS (SELECT 1 FROM negotiations_position WHERE package_id = NEW.id"
+                " AND participant_id <> NEW.proposer_id)",
+            ),
+        ),
+    ),
+    TableRules(
+        "negotiations_scaleoption",
+        ("UPDATE",),
+        (
+            Rule(
+                "scale_option_stays_on_its_issue",
+                "a scale option in use cannot move to another issue",
+                "NEW.issue_id = OLD.issue_id OR NOT EXISTS (SELECT 1 FROM negotiations_position"
+                " WHERE value_option_id = NEW.id)",
+            ),
+        ),
+    ),
+    TableRules(
+        "negotiations_round_attendees",
+        ("INSERT", "UPDATE"),
+        (
+            Rule(
+                "round_attendee_takes_part",
+                "the attendees of a round must take part in its negotiation",
+                "(SELECT negotiation_id FROM negotiations_round WHERE id = NEW.round_id)"
+                " = (SELECT negotiation_id FROM negotiations_participant"
+                " WHERE id = NEW.participant_id)",
+            ),
+        ),
+    ),
+)
+
+
+def postgresql_statements(table: TableRules) -> list[str]:
+    function = f"{table.table}_rules"
+    checks = "\n".join(
+        f"  IF NOT ({rule.condition}) THEN\n"
+        f"    RAISE EXCEPTION '%: %', '{rule.name}', '{rule.message}' USING ERRCODE = '23514';\n"
+        "  END IF;"
+        for rule in table.rules
+    )
+    events = " OR ".join(table.events)
+    return [
+        f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        f"BEGIN\n{checks}\n  RETURN NEW;\nEND;\n$$",
+        f"DROP TRIGGER IF EXISTS {function} ON {table.table}",
+        f"CREATE TRIGGER {function} BEFORE {events} ON {table.table}"
+        f" FOR EACH ROW EXECUTE FUNCTION {function}()",
+    ]
+
+
+def sqlite_statements(table: TableRules) -> list[str]:
+    statements = []
+    for event in table.events:
+        trigger = f"{table.table}_rules_{event.lower()}"
+        checks = "\n".join(
+            f"  SELECT RAISE(ABORT, '{rule.name}: {rule.message}') WHERE NOT ({rule.condition});"
+            for rule in table.rules
+        )
+        statements += [
+            f"DROP TRIGGER IF EXISTS {trigger}",
+            f"CREATE TRIGGER {trigger} BEFORE {event} ON {table.table}\nBEGIN\n{checks}\nEND",
+        ]
+    return statements
+
+
+def install(using: str = "default", **kwargs) -> None:
+    connection = connections[using]
+    compile_table = {
+        "postgresql": postgresql_statements,
+        "sqlite": sqlite_statements,
+    }.get(connection.vendor)
+    if compile_table is None:
+        raise RuntimeError(f"Gapwatch's database rules have no dialect for {connection.vendor}.")
+    existing = set(connection.introspection.table_names())
+    with connection.cursor() as cursor:
+        for table in TABLES:
+            if table.table not in existing:
+                continue
+            for statement in compile_table(table):
+                cursor.execute(statement)

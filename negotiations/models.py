@@ -1,0 +1,708 @@
+"""The negotiation domain: who holds which position on which issue, since when, per which source.
+
+Rules that must never be broken are enforced by the database: row-level ones as
+`Meta.constraints` below, cross-table ones as triggers (`negotiations/db_rules.py`). The rules a
+person should be told about before the database refuses (future dates, a scale option of another
+issue, a position stated after its source was published) live in `clean()`, which the admin, the
+forms and the seed loader all run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import (
+    MaxValueValidator,
+    MinValueValidator,
+    RegexValidator,
+    URLValidator,
+)
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Length
+from django.db.models.lookups import Exact
+from django.urls import reverse
+from django.utils import timezone
+
+from negotiations import gaps
+
+hex_colour = RegexValidator(
+    r"^#[0-9a-fA-F]{6}$", "Enter a colour as # and six hex digits, e.g. #1f5fa8."
+)
+wikidata_qid = RegexValidator(
+    r"^Q[1-9][0-9]*$", "A Wikidata QID is Q followed by digits, e.g. Q801."
+)
+http_url = URLValidator(schemes=["http", "https"], message="Enter an http:// or https:// address.")
+
+
+def not_in_future(value: dt.date) -> None:
+    if value > timezone.localdate():
+        raise ValidationError("This date is in the future.", code="future_date")
+
+
+class NegotiationStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    SUSPENDED = "suspended", "Suspended"
+    CONCLUDED = "concluded", "Concluded"
+    COLLAPSED = "collapsed", "Collapsed"
+
+
+class NegotiationQuerySet(models.QuerySet):
+    def public(self) -> NegotiationQuerySet:
+        return self.filter(is_public=True)
+
+
+class Negotiation(models.Model):
+    slug = models.SlugField(max_length=80, unique=True)
+    title = models.CharField(max_length=200)
+    summary = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=12, choices=NegotiationStatus.choices, default=NegotiationStatus.ACTIVE
+    )
+    is_public = models.BooleanField(
+        "public", default=False, help_text="Readers can see a negotiation only when it is public."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    data_changed_at = models.DateTimeField(
+        default=timezone.now,
+        editable=False,
+        help_text="When anything shown for this negotiation last changed (for caching and feeds).",
+    )
+
+    objects = NegotiationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=NegotiationStatus.values), name="negotiation_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("negotiations:gap_table", args=[self.slug])
+
+
+class ActorKind(models.TextChoices):
+    STATE = "state", "State"
+    ARMED_GROUP = "armed_group", "Armed group"
+    POLITICAL_GROUP = "political_group", "Political group or coalition"
+    INTERNATIONAL_ORGANISATION = "international_organisation", "International organisation"
+    CIVIL_SOCIETY = "civil_society", "Civil society"
+    PERSON = "person", "Person"
+    OTHER = "other", "Other"
+
+
+class Actor(models.Model):
+    """A state, group, organisation or person; reused across negotiations."""
+
+    name = models.CharField(max_length=200)
+    short_name = models.CharField(max_length=40, help_text="Used in table headers and charts.")
+    slug = models.SlugField(max_length=80, unique=True)
+    kind = models.CharField(max_length=30, choices=ActorKind.choices)
+    colour = models.CharField(
+        max_length=7, default="#5b6770", validators=[hex_colour], help_text="Chart colour, #rrggbb."
+    )
+    other_names = models.TextField(
+        blank=True, help_text="Other names and spellings, one per line (helps search and matching)."
+    )
+    wikidata_qid = models.CharField(
+        "Wikidata QID", max_length=20, blank=True, validators=[wikidata_qid]
+    )
+    ucdp_actor_id = models.PositiveIntegerField("UCDP actor id", null=True, blank=True)
+    acled_name = models.CharField("ACLED actor name", max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=ActorKind.values), name="actor_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(colour__startswith="#") & Q(Exact(Length("colour"), 7)),
+                name="actor_colour_hex",
+            ),
+            models.UniqueConstraint(
+                fields=["wikidata_qid"],
+                condition=~Q(wikidata_qid=""),
+                name="actor_wikidata_qid_unique",
+                violation_error_message="Another actor already has this Wikidata QID.",
+            ),
+            models.UniqueConstraint(
+                fields=["ucdp_actor_id"],
+                name="actor_ucdp_actor_id_unique",
+                violation_error_message="Another actor already has this UCDP actor id.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def other_names_list(self) -> list[str]:
+        return [line.strip() for line in self.other_names.splitlines() if line.strip()]
+
+
+class Role(models.TextChoices):
+    PARTY = "party", "Party"
+    MEDIATOR = "mediator", "Mediator"
+    GUARANTOR = "guarantor", "Guarantor"
+    STAKEHOLDER = "stakeholder", "Stakeholder"
+
+
+# The gap table's columns: parties first, then those who broker, then everyone else.
+ROLE_ORDER = {Role.PARTY: 0, Role.MEDIATOR: 1, Role.GUARANTOR: 2, Role.STAKEHOLDER: 3}
+
+
+class Participant(models.Model):
+    """An actor's role in one negotiation. Positions point here, so only participants hold them."""
+
+    negotiation = models.ForeignKey(
+        Negotiation, on_delete=models.CASCADE, related_name="participants"
+    )
+    actor = models.ForeignKey(Actor, on_delete=models.PROTECT, related_name="participations")
+    role = models.CharField(max_length=12, choices=Role.choices)
+    order = models.PositiveSmallIntegerField(
+        default=0, help_text="Column order within the role on the gap table."
+    )
+
+    class Meta:
+        ordering = ["order", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["negotiation", "actor"],
+                name="participant_once_per_negotiation",
+                violation_error_message="This actor already takes part in this negotiation.",
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=Role.values), name="participant_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor} ({self.get_role_display().lower()}, {self.negotiation})"
+
+
+class IssueKind(models.TextChoices):
+    QUANTITY = "quantity", "Quantity"
+    YES_NO = "yes_no", "Yes/no"
+    SCALE = "scale", "Scale"
+    TEXT = "text", "Text"
+
+
+class Issue(models.Model):
+    negotiation = models.ForeignKey(Negotiation, on_delete=models.CASCADE, related_name="issues")
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80)
+    description = models.TextField(blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+    kind = models.CharField(
+        max_length=10,
+        choices=IssueKind.choices,
+        help_text="Cannot be changed once the issue has positions.",
+    )
+    unit = models.CharField(
+        max_length=40, blank=True, help_text="Quantities only, plural: hostages, days, %."
+    )
+    unit_singular = models.CharField(
+        max_length=40, blank=True, help_text="Quantities only, e.g. hostage, day. Blank: as plural."
+    )
+
+    class Meta:
+        ordering = ["order", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["negotiation", "slug"],
+                name="issue_slug_unique_per_negotiation",
+                violation_error_message="This negotiation already has an issue with this slug.",
+            ),
+            models.CheckConstraint(condition=Q(kind__in=IssueKind.values), name="issue_kind_valid"),
+            models.CheckConstraint(
+                condition=(Q(kind=IssueKind.QUANTITY) & ~Q(unit=""))
+                | (~Q(kind=IssueKind.QUANTITY) & Q(unit="") & Q(unit_singular="")),
+                name="issue_unit_only_for_quantities",
+                violation_error_message="A quantity needs a unit; other kinds of issue have none.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("negotiations:issue_history", args=[self.negotiation.slug, self.slug])
+
+    def clean(self) -> None:
+        if self.kind == IssueKind.QUANTITY and not self.unit:
+            raise ValidationError({"unit": "A quantity needs a unit (hostages, days, %…)."})
+        if self.kind != IssueKind.QUANTITY and (self.unit or self.unit_singular):
+            raise ValidationError({"unit": "Only quantities have a unit."})
+        if self.pk and self.positions.exists():
+            stored_kind = Issue.objects.filter(pk=self.pk).values_list("kind", flat=True).first()
+            if stored_kind and stored_kind != self.kind:
+                raise ValidationError(
+                    {"kind": "This issue already has positions; its kind cannot change."}
+                )
+
+    def unit_for(self, amount: Decimal) -> str:
+        return gaps.unit_for(amount, self.unit, self.unit_singular)
+
+
+class ScaleOption(models.Model):
+    """One step on a scale issue; `rank` orders the steps (0 is the lowest)."""
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="options")
+    rank = models.PositiveSmallIntegerField()
+    key = models.SlugField(max_length=40, help_text="Short name used in files, e.g. partial.")
+    label = models.CharField(max_length=100)
+    meaning = models.TextField(blank=True, help_text="What this step means, in words.")
+
+    class Meta:
+        ordering = ["rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["issue", "rank"], name="scale_option_rank_unique"),
+            models.UniqueConstraint(fields=["issue", "key"], name="scale_option_key_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Grade(models.TextChoices):
+    """The Admiralty (NATO) scale for how reliable an outlet is."""
+
+    A = "A", "A: completely reliable"
+    B = "B", "B: usually reliable"
+    C = "C", "C: fairly reliable"
+    D = "D", "D: not usually reliable"
+    E = "E", "E: unreliable"
+    F = "F", "F: reliability cannot be judged"
+
+
+class Credibility(models.IntegerChoices):
+    """The Admiralty (NATO) scale for how credible one piece of information is."""
+
+    CONFIRMED = 1, "1: confirmed by other sources"
+    PROBABLY_TRUE = 2, "2: probably true"
+    POSSIBLY_TRUE = 3, "3: possibly true"
+    DOUBTFUL = 4, "4: doubtful"
+    IMPROBABLE = 5, "5: improbable"
+    CANNOT_BE_JUDGED = 6, "6: truth cannot be judged"
+
+
+class Source(models.Model):
+    """A report that positions are taken from. Shared across negotiations."""
+
+    slug = models.SlugField(max_length=100, unique=True)
+    outlet = models.CharField(max_length=200)
+    headline = models.CharField(max_length=300)
+    url = models.CharField("URL", max_length=500, blank=True, validators=[http_url])
+    published_on = models.DateField(validators=[not_in_future])
+    grade = models.CharField(
+        "reliability grade",
+        max_length=1,
+        choices=Grade.choices,
+        help_text="The outlet's reliability on the Admiralty scale, as the editor assesses it.",
+    )
+    grade_note = models.TextField(blank=True, help_text="Why this grade was given.")
+
+    class Meta:
+        ordering = ["-published_on", "outlet"]
+        constraints = [
+            models.CheckConstraint(condition=Q(grade__in=Grade.values), name="source_grade_valid"),
+            models.CheckConstraint(
+                condition=Q(url="") | Q(url__startswith="http://") | Q(url__startswith="https://"),
+                name="source_url_http",
+                violation_error_message="Enter an http:// or https:// address.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.outlet}, {self.published_on:%-d %b %Y}: {self.headline}"
+
+
+class PackageQuerySet(models.QuerySet):
+    def conditional(self) -> PackageQuerySet:
+        return self.filter(is_conditional=True)
+
+
+class Package(models.Model):
+    """Positions put forward together as one deal, compared as a whole against each party.
+
+    The terms of a conditional package (an offer that stands only if the other side gives
+    something) never replace the proposer's standing positions.
+    """
+
+    negotiation = models.ForeignKey(Negotiation, on_delete=models.CASCADE, related_name="packages")
+    slug = models.SlugField(max_length=80)
+    title = models.CharField(max_length=200)
+    proposer = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="packages")
+    is_conditional = models.BooleanField(
+        "conditional",
+        default=False,
+        help_text="Its terms stand only as a whole; they do not replace the proposer's standing "
+        "positions.",
+    )
+    stated_on = models.DateField(validators=[not_in_future])
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="packages")
+    summary = models.TextField(blank=True)
+
+    objects = PackageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["stated_on", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["negotiation", "slug"], name="package_slug_unique_per_negotiation"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        if (
+            self.proposer_id
+            and self.negotiation_id
+            and self.proposer.negotiation_id != self.negotiation_id
+        ):
+            raise ValidationError({"proposer": "The proposer must take part in this negotiation."})
+
+
+class Round(models.Model):
+    """A meeting or round of talks, shown on timelines."""
+
+    negotiation = models.ForeignKey(Negotiation, on_delete=models.CASCADE, related_name="rounds")
+    slug = models.SlugField(max_length=80)
+    title = models.CharField(max_length=200)
+    location = models.CharField(max_length=200)
+    started_on = models.DateField(validators=[not_in_future])
+    ended_on = models.DateField(null=True, blank=True, help_text="Blank while the round goes on.")
+    attendees = models.ManyToManyField(Participant, blank=True, related_name="rounds")
+    attendance = models.TextField(
+        blank=True, help_text="Who attended, in words: delegations, names."
+    )
+    outcome = models.CharField(max_length=300, blank=True, help_text="The outcome in a line.")
+    source = models.ForeignKey(
+        Source, on_delete=models.PROTECT, related_name="rounds", null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["started_on", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["negotiation", "slug"], name="round_slug_unique_per_negotiation"
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=F("started_on")),
+                name="round_ends_after_it_starts",
+                violation_error_message="A round cannot end before it starts.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Stance(models.TextChoices):
+    DEMAND = "demand", "Demand"
+    OFFER = "offer", "Offer"
+    PROPOSAL = "proposal", "Proposal"
+    REJECTION = "rejection", "Rejection"
+
+
+class PositionStatus(models.TextChoices):
+    REPORTED = "reported", "Reported"
+    CONFIRMED = "confirmed", "Confirmed"
+    DENIED = "denied", "Denied"
+    RETRACTED = "retracted", "Retracted"
+
+
+WITHDRAWN_STATUSES = (PositionStatus.DENIED, PositionStatus.RETRACTED)
+
+
+class PositionQuerySet(models.QuerySet):
+    def for_negotiation(self, negotiation: Negotiation) -> PositionQuerySet:
+        return self.filter(issue__negotiation=negotiation)
+
+    def standing_as_of(self, as_of: dt.date, known_by: dt.date | None = None) -> PositionQuerySet:
+        """Positions that could be someone's current position on `as_of`.
+
+        Stated by then, not yet denied or retracted by then, not a term of a conditional
+        package, and (with `known_by`) reported by a source published by then.
+        """
+        positions = self.filter(stated_on__lte=as_of).exclude(
+            status__in=WITHDRAWN_STATUSES, status_changed_on__lte=as_of
+        )
+        positions = positions.exclude(package__is_conditional=True)
+        if known_by is not None:
+            positions = positions.filter(source__published_on__lte=known_by)
+        return positions
+
+    def current_as_of(
+        self, negotiation: Negotiation, as_of: dt.date, known_by: dt.date | None = None
+    ) -> PositionQuerySet:
+        """Each participant's current position on each issue of `negotiation`, in one query.
+
+        One indexed lookup per (issue, participant) pair: the latest standing position by
+        stated date, ties broken by the latest recorded. Its cost follows the number of pairs,
+        not the length of the history.
+        """
+        latest_for_pair = (
+            Position.objects.standing_as_of(as_of, known_by)
+            .filter(issue=models.OuterRef("pair_issue"), participant=models.OuterRef("pk"))
+            .order_by("-stated_on", "-recorded_at", "-id")
+            .values("pk")[:1]
+        )
+        pairs = (
+            Participant.objects.filter(negotiation=negotiation)
+            .annotate(pair_issue=F("negotiation__issues__id"))
+            .annotate(latest=models.Subquery(latest_for_pair))
+            .values("latest")
+        )
+        return self.filter(pk__in=pairs)
+
+
+class Position(models.Model):
+    """What one participant holds on one issue, from a given date, according to one source.
+
+    Never overwritten by a new statement: a changed stance is a new Position, so the history stays
+    queryable. The value columns used depend on the issue's kind: quantity → value_min/value_max
+    (equal for an exact number, one of them empty for an open range); yes/no → value_bool;
+    scale → value_option; text → none (the summary says it).
+    """
+
+    uid = models.UUIDField(
+        "identifier",
+        default=uuid.uuid4,
+        unique=True,
+        editable=False,
+        help_text="Stable identifier, kept across exports and imports.",
+    )
+    issue = models.ForeignKey(Issue, on_delete=models.PROTECT, related_name="positions")
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="positions", verbose_name="actor"
+    )
+    stance = models.CharField(max_length=10, choices=Stance.choices)
+    value_min = models.DecimalField(
+        "from",
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0))],
+    )
+    value_max = models.DecimalField(
+        "to",
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0))],
+    )
+    value_bool = models.BooleanField("yes/no", null=True, blank=True)
+    value_option = models.ForeignKey(
+        ScaleOption,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="positions",
+        verbose_name="option",
+    )
+    summary = models.CharField(max_length=300, help_text="The position in one line.")
+    stated_on = models.DateField(
+        validators=[not_in_future], help_text="When the actor held or stated this position."
+    )
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="positions")
+    attribution = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Who in the source: a named person, 'unnamed senior official', "
+        "'Egyptian sources'.",
+    )
+    credibility = models.PositiveSmallIntegerField(
+        choices=Credibility.choices,
+        validators=[MinValueValidator(1), MaxValueValidator(6)],
+        help_text="How credible this information is, on the Admiralty scale 1–6.",
+    )
+    status = models.CharField(
+        max_length=10, choices=PositionStatus.choices, default=PositionStatus.REPORTED
+    )
+    status_source = models.ForeignKey(
+        Source,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="status_changes",
+        help_text="The report that confirmed, denied or retracted it.",
+    )
+    status_attribution = models.CharField(
+        max_length=200, blank=True, help_text="Who confirmed, denied or retracted it."
+    )
+    status_changed_on = models.DateField(
+        null=True,
+        blank=True,
+        validators=[not_in_future],
+        help_text="When it was confirmed, denied or retracted.",
+    )
+    conditions = models.TextField(blank=True, help_text="Conditions attached, in words.")
+    is_vague = models.BooleanField(
+        "deliberately vague", default=False, help_text="The wording was left deliberately vague."
+    )
+    package = models.ForeignKey(
+        Package, on_delete=models.PROTECT, null=True, blank=True, related_name="positions"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="recorded_positions",
+        editable=False,
+    )
+    recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = PositionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["stated_on", "recorded_at", "id"]
+        indexes = [
+            # "The latest standing position of this participant on this issue as of a date".
+            models.Index(
+                fields=["issue", "participant", "-stated_on", "-recorded_at", "-id"],
+                name="position_latest_per_pair",
+            ),
+            models.Index(fields=["-recorded_at"], name="position_recent_changes"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(stance__in=Stance.values), name="position_stance_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=PositionStatus.values), name="position_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(credibility__gte=1) & Q(credibility__lte=6),
+                name="position_credibility_1_to_6",
+                violation_error_message="Credibility runs from 1 to 6.",
+            ),
+            models.CheckConstraint(
+                condition=(Q(value_min__isnull=True) | Q(value_min__gte=0))
+                & (Q(value_max__isnull=True) | Q(value_max__gte=0)),
+                name="position_quantity_not_negative",
+                violation_error_message="A quantity cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=Q(value_min__isnull=True)
+                | Q(value_max__isnull=True)
+                | Q(value_min__lte=F("value_max")),
+                name="position_range_min_not_above_max",
+                violation_error_message="The lower end of a range cannot be above the upper end.",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    (Q(value_min__isnull=True) & Q(value_max__isnull=True))
+                    | (Q(value_bool__isnull=True) & Q(value_option__isnull=True))
+                )
+                & (Q(value_bool__isnull=True) | Q(value_option__isnull=True)),
+                name="position_one_kind_of_value",
+                violation_error_message="A position holds one kind of value only.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=WITHDRAWN_STATUSES)
+                | (Q(status_source__isnull=False) & Q(status_changed_on__isnull=False)),
+                name="position_withdrawal_has_source_and_date",
+                violation_error_message="A denial or retraction needs its source and date.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status_changed_on__isnull=True)
+                | Q(status_changed_on__gte=F("stated_on")),
+                name="position_status_changes_after_statement",
+                violation_error_message="A status cannot change before the position was stated.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participant.actor.short_name} · {self.issue}: {self.summary}"
+
+    def get_absolute_url(self) -> str:
+        return f"{self.issue.get_absolute_url()}#position-{self.uid}"
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.status in WITHDRAWN_STATUSES
+
+    def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
+
+        def add(field: str, message: str) -> None:
+            errors.setdefault(field, []).append(message)
+
+        issue = self.issue if self.issue_id else None
+        if issue is not None:
+            self._clean_value(issue, add)
+            if self.participant_id and self.participant.negotiation_id != issue.negotiation_id:
+                add("participant", "This actor does not take part in this issue's negotiation.")
+        if self.package_id:
+            if self.participant_id and self.package.proposer_id != self.participant_id:
+                add("package", "Only the package's proposer holds positions in it.")
+            if issue is not None and self.package.negotiation_id != issue.negotiation_id:
+                add("package", "This package belongs to another negotiation.")
+        if self.source_id and self.stated_on and self.stated_on > self.source.published_on:
+            add(
+                "stated_on",
+                f"The source was published on {self.source.published_on:%-d %B %Y}; "
+                "it cannot report a position stated after that.",
+            )
+        if self.status in WITHDRAWN_STATUSES:
+            if not self.status_source_id:
+                add("status_source", f"Name the source that reports it {self.status}.")
+            if not self.status_changed_on:
+                add("status_changed_on", f"Give the date it was {self.status}.")
+        if self.status_changed_on and self.stated_on and self.status_changed_on < self.stated_on:
+            add("status_changed_on", "A status cannot change before the position was stated.")
+        if errors:
+            raise ValidationError(errors)
+
+    def _clean_value(self, issue: Issue, add) -> None:
+        has_quantity = self.value_min is not None or self.value_max is not None
+        if issue.kind == IssueKind.QUANTITY:
+            if not has_quantity:
+                add("value_min", f"Give a number of {issue.unit}, or one end of a range.")
+            elif (
+                self.value_min is not None
+                and self.value_max is not None
+                and self.value_min > self.value_max
+            ):
+                add("value_max", "The upper end of a range cannot be below the lower end.")
+        elif has_quantity:
+            add("value_min", "Only a quantity issue takes a number.")
+        if issue.kind == IssueKind.YES_NO and self.value_bool is None:
+            add("value_bool", "Choose yes or no.")
+        elif issue.kind != IssueKind.YES_NO and self.value_bool is not None:
+            add("value_bool", "Only a yes/no issue takes yes or no.")
+        if issue.kind == IssueKind.SCALE:
+            if not self.value_option_id:
+                add("value_option", "Choose one of the scale's options.")
+            elif self.value_option.issue_id != issue.pk:
+                add("value_option", "This option belongs to another issue's scale.")
+        elif self.value_option_id:
+            add("value_option", "Only a scale issue takes an option.")
+
+    @property
+    def value_display(self) -> str:
+        """The value in words: "9 hostages", "40–70 days", "at least 11 hostages", "yes"."""
+        kind = self.issue.kind
+        if kind == IssueKind.QUANTITY:
+            return gaps.describe_range(
+                self.value_min, self.value_max, self.issue.unit, self.issue.unit_singular
+            )
+        if kind == IssueKind.YES_NO:
+            return "yes" if self.value_bool else "no"
+        if kind == IssueKind.SCALE:
+            return self.value_option.label
+        return ""

@@ -1,0 +1,268 @@
+"""Data rules: the database refuses bad rows itself; clean() explains the rest."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from negotiations.models import Actor, Issue, Participant, Position, Round, Source
+from tests import builders
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def talks():
+    negotiation = builders.negotiation("talks")
+    world = {
+        "negotiation": negotiation,
+        "israel": builders.participant(negotiation, "israel"),
+        "hamas": builders.participant(negotiation, "hamas"),
+        "egypt": builders.participant(negotiation, "egypt", role="mediator"),
+        "hostages": builders.issue(negotiation, "hostages"),
+        "end_of_war": builders.issue(negotiation, "end-of-war", kind="yes_no"),
+        "withdrawal": builders.issue(
+            negotiation, "withdrawal", kind="scale", options=("none", "partial", "full")
+        ),
+        "notes": builders.issue(negotiation, "notes", kind="text"),
+        "source": builders.source(),
+    }
+    world["offer"] = builders.position(world["hamas"], world["hostages"], world["source"], amount=9)
+    return world
+
+
+def refused(action) -> str:
+    """Run `action`; the database must refuse it. Returns the error text."""
+    with pytest.raises(IntegrityError) as error, transaction.atomic():
+        action()
+    return str(error.value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Refused by the database itself (no clean(), no forms)
+
+
+def test_database_refuses_a_range_whose_lower_end_is_above_the_upper(talks):
+    positions = Position.objects.filter(pk=talks["offer"].pk)
+    refused(lambda: positions.update(value_min=Decimal(12), value_max=Decimal(10)))
+
+
+def test_database_refuses_negative_counts(talks):
+    positions = Position.objects.filter(pk=talks["offer"].pk)
+    refused(lambda: positions.update(value_min=Decimal(-1)))
+
+
+@pytest.mark.parametrize("credibility", [0, 7])
+def test_database_refuses_credibility_off_the_scale(talks, credibility):
+    positions = Position.objects.filter(pk=talks["offer"].pk)
+    refused(lambda: positions.update(credibility=credibility))
+
+
+def test_database_refuses_an_unknown_stance(talks):
+    refused(lambda: Position.objects.filter(pk=talks["offer"].pk).update(stance="threat"))
+
+
+def test_database_refuses_a_value_of_the_wrong_kind_for_its_issue(talks):
+    message = refused(
+        lambda: Position.objects.filter(pk=talks["offer"].pk).update(
+            value_min=None, value_max=None, value_bool=True
+        )
+    )
+    assert "position_value_fits_issue" in message
+
+
+def test_database_refuses_a_number_on_a_yes_no_issue(talks):
+    refused(
+        lambda: builders.position(talks["hamas"], talks["end_of_war"], talks["source"], amount=3)
+    )
+
+
+def test_database_refuses_a_quantity_position_without_a_number(talks):
+    refused(
+        lambda: Position.objects.filter(pk=talks["offer"].pk).update(value_min=None, value_max=None)
+    )
+
+
+def test_database_refuses_a_position_by_an_actor_outside_the_negotiation(talks):
+    elsewhere = builders.negotiation("other-talks")
+    outsider = builders.participant(elsewhere, "qatar", role="mediator")
+    message = refused(
+        lambda: Position.objects.filter(pk=talks["offer"].pk).update(participant=outsider)
+    )
+    assert "position_actor_takes_part" in message
+
+
+def test_database_refuses_a_scale_option_of_another_issue(talks):
+    other = builders.issue(
+        talks["negotiation"], "pullback", kind="scale", options=("stay", "leave")
+    )
+    position = builders.position(
+        talks["hamas"], talks["withdrawal"], talks["source"], stance="demand", option="full"
+    )
+    refused(
+        lambda: Position.objects.filter(pk=position.pk).update(value_option=other.options.first())
+    )
+
+
+def test_database_refuses_a_package_term_held_by_another_actor(talks):
+    deal = builders.package(talks["negotiation"], talks["egypt"], talks["source"])
+    refused(lambda: Position.objects.filter(pk=talks["offer"].pk).update(package=deal))
+
+
+def test_database_refuses_a_denial_without_its_source(talks):
+    refused(
+        lambda: Position.objects.filter(pk=talks["offer"].pk).update(
+            status="denied", status_changed_on=builders.DAY
+        )
+    )
+
+
+def test_database_refuses_changing_the_kind_of_an_issue_with_positions(talks):
+    refused(lambda: Issue.objects.filter(pk=talks["hostages"].pk).update(kind="yes_no", unit=""))
+
+
+def test_database_lets_an_unused_issue_change_kind(talks):
+    Issue.objects.filter(pk=talks["notes"].pk).update(kind="yes_no")
+
+
+def test_database_refuses_a_quantity_issue_without_a_unit(talks):
+    refused(lambda: Issue.objects.filter(pk=talks["hostages"].pk).update(unit=""))
+
+
+def test_database_refuses_a_source_address_that_is_not_http(talks):
+    refused(lambda: Source.objects.filter(pk=talks["source"].pk).update(url="javascript:alert(1)"))
+
+
+def test_database_refuses_a_round_that_ends_before_it_starts(talks):
+    refused(
+        lambda: Round.objects.create(
+            negotiation=talks["negotiation"],
+            slug="r",
+            title="R",
+            location="Cairo",
+            started_on=dt.date(2025, 4, 14),
+            ended_on=dt.date(2025, 4, 13),
+        )
+    )
+
+
+def test_database_refuses_a_round_attendee_from_another_negotiation(talks):
+    cairo = Round.objects.create(
+        negotiation=talks["negotiation"],
+        slug="r",
+        title="R",
+        location="Cairo",
+        started_on=dt.date(2025, 4, 13),
+    )
+    outsider = builders.participant(builders.negotiation("other-talks"), "qatar")
+    refused(lambda: cairo.attendees.add(outsider))
+
+
+def test_database_refuses_an_actor_taking_part_twice(talks):
+    refused(
+        lambda: Participant.objects.create(
+            negotiation=talks["negotiation"], actor=talks["hamas"].actor, role="mediator"
+        )
+    )
+
+
+def test_database_refuses_a_malformed_colour(talks):
+    refused(lambda: Actor.objects.filter(pk=talks["hamas"].actor_id).update(colour="red"))
+
+
+def test_database_refuses_moving_a_participant_with_positions(talks):
+    elsewhere = builders.negotiation("other-talks")
+    refused(lambda: Participant.objects.filter(pk=talks["hamas"].pk).update(negotiation=elsewhere))
+
+
+# ---------------------------------------------------------------------------------------------
+# Explained by clean(), which the admin, the forms and the seed loader all run
+
+
+def errors_of(instance) -> dict[str, list[str]]:
+    with pytest.raises(ValidationError) as error:
+        instance.full_clean()
+    return error.value.message_dict
+
+
+def test_clean_refuses_a_date_in_the_future(talks):
+    offer = talks["offer"]
+    offer.stated_on = timezone.localdate() + dt.timedelta(days=1)
+    assert "This date is in the future." in errors_of(offer)["stated_on"]
+
+
+def test_clean_refuses_a_position_stated_after_its_source_was_published(talks):
+    offer = talks["offer"]
+    offer.stated_on = dt.date(2025, 4, 20)
+    (message,) = errors_of(offer)["stated_on"]
+    assert "published on 14 April 2025" in message
+
+
+def test_clean_refuses_a_scale_option_of_another_issue(talks):
+    other = builders.issue(talks["negotiation"], "pullback", kind="scale", options=("a", "b"))
+    position = Position(
+        participant=talks["hamas"],
+        issue=talks["withdrawal"],
+        source=talks["source"],
+        stance="demand",
+        value_option=other.options.first(),
+        summary="x",
+        stated_on=builders.DAY,
+        credibility=2,
+    )
+    assert errors_of(position)["value_option"] == ["This option belongs to another issue's scale."]
+
+
+def test_clean_asks_for_a_number_on_a_quantity_issue(talks):
+    offer = talks["offer"]
+    offer.value_min = offer.value_max = None
+    assert errors_of(offer)["value_min"] == ["Give a number of hostages, or one end of a range."]
+
+
+def test_clean_refuses_a_range_upside_down(talks):
+    offer = talks["offer"]
+    offer.value_min, offer.value_max = Decimal(12), Decimal(10)
+    assert (
+        "The upper end of a range cannot be below the lower end." in errors_of(offer)["value_max"]
+    )
+
+
+def test_clean_refuses_an_actor_outside_the_negotiation(talks):
+    outsider = builders.participant(builders.negotiation("other-talks"), "qatar")
+    offer = talks["offer"]
+    offer.participant = outsider
+    assert errors_of(offer)["participant"] == [
+        "This actor does not take part in this issue's negotiation."
+    ]
+
+
+def test_clean_asks_for_the_source_and_date_of_a_denial(talks):
+    offer = talks["offer"]
+    offer.status = "denied"
+    errors = errors_of(offer)
+    assert errors["status_source"] == ["Name the source that reports it denied."]
+    assert errors["status_changed_on"] == ["Give the date it was denied."]
+
+
+def test_clean_refuses_changing_the_kind_of_a_used_issue(talks):
+    hostages = talks["hostages"]
+    hostages.kind, hostages.unit, hostages.unit_singular = "yes_no", "", ""
+    assert errors_of(hostages)["kind"] == [
+        "This issue already has positions; its kind cannot change."
+    ]
+
+
+def test_clean_refuses_a_source_address_that_is_not_http(talks):
+    source = talks["source"]
+    source.url = "javascript:alert(1)"
+    assert errors_of(source)["url"] == ["Enter an http:// or https:// address."]
+
+
+def test_value_reads_in_words(talks):
+    offer = talks["offer"]
+    assert offer.value_display == "9 hostages"
+    offer.value_max = None
+    assert offer.value_display == "at least 9 hostages"
