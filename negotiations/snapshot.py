@@ -1,0 +1,256 @@
+"""The bridge between the database and the gap engine: load rows, hand plain facts to `gaps`.
+
+Every function here runs a fixed number of queries, whatever the length of the history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.db.models import Prefetch
+
+from negotiations import gaps
+from negotiations.models import (
+    ROLE_ORDER,
+    Issue,
+    Negotiation,
+    Package,
+    Participant,
+    Position,
+    ScaleOption,
+)
+
+POSITION_RELATIONS = ("source", "status_source", "package", "value_option")
+
+
+def issue_facts(issue: Issue) -> gaps.IssueFacts:
+    """Needs `issue.options` prefetched for scale issues."""
+    return gaps.IssueFacts(
+        id=issue.pk,
+        title=issue.title,
+        kind=gaps.Kind(issue.kind),
+        unit=issue.unit,
+        unit_singular=issue.unit_singular,
+        scale=tuple(option.label for option in issue.options.all()),
+    )
+
+
+def actor_ref(participant: Participant) -> gaps.ActorRef:
+    return gaps.ActorRef(participant.pk, participant.actor.short_name, participant.role)
+
+
+def scale_ranks(issues: Iterable[Issue]) -> dict[int, int]:
+    """{option id: its step on the scale, counting from 0}, from prefetched options."""
+    return {option.pk: step for issue in issues for step, option in enumerate(issue.options.all())}
+
+
+def position_value(position: Position, ranks: dict[int, int]) -> gaps.Value:
+    if position.value_min is not None or position.value_max is not None:
+        return gaps.Range(position.value_min, position.value_max)
+    if position.value_bool is not None:
+        return position.value_bool
+    if position.value_option_id is not None:
+        return ranks[position.value_option_id]
+    return None
+
+
+def position_fact(
+    position: Position, actors: dict[int, gaps.ActorRef], ranks: dict[int, int]
+) -> gaps.PositionFact:
+    """Needs `position.source` and `position.package` loaded (select_related)."""
+    package = position.package
+    return gaps.PositionFact(
+        id=position.pk,
+        issue_id=position.issue_id,
+        actor=actors[position.participant_id],
+        stance=gaps.Stance(position.stance),
+        value=position_value(position, ranks),
+        stated_on=position.stated_on,
+        recorded_at=position.recorded_at,
+        reported_on=position.source.published_on,
+        status=gaps.Status(position.status),
+        status_changed_on=position.status_changed_on,
+        package_id=position.package_id,
+        in_conditional_package=bool(package and package.is_conditional),
+        summary=position.summary,
+    )
+
+
+def column_order(participants: Iterable[Participant]) -> list[Participant]:
+    """Parties first, then mediators, guarantors, stakeholders; within a role, by `order`."""
+    return sorted(participants, key=lambda p: (ROLE_ORDER[p.role], p.order, p.pk))
+
+
+@dataclass(frozen=True)
+class Cell:
+    participant: Participant
+    position: Position | None
+
+
+@dataclass(frozen=True)
+class Row:
+    issue: Issue
+    cells: tuple[Cell, ...]
+    engine_row: gaps.IssueRow
+
+    @property
+    def gap(self) -> gaps.IssueGap:
+        return self.engine_row.gap
+
+    @property
+    def proposals(self) -> tuple[gaps.TermDistance, ...]:
+        return self.engine_row.proposals
+
+
+@dataclass(frozen=True)
+class NegotiationTable:
+    """The gap table of one negotiation with the rows and positions the pages show."""
+
+    negotiation: Negotiation
+    participants: tuple[Participant, ...]
+    issues: tuple[Issue, ...]
+    rows: tuple[Row, ...]
+    engine: gaps.GapTable
+    actors: dict[int, gaps.ActorRef]
+    ranks: dict[int, int]
+
+    @property
+    def as_of(self) -> dt.date:
+        return self.engine.as_of
+
+    def sorted_by_gap(self) -> list[Row]:
+        by_issue = {row.issue.pk: row for row in self.rows}
+        return [by_issue[engine_row.issue.id] for engine_row in self.engine.sorted_by_gap()]
+
+    @property
+    def parties(self) -> list[Participant]:
+        return [p for p in self.participants if p.role == "party"]
+
+
+def load_participants(negotiation: Negotiation) -> list[Participant]:
+    return column_order(Participant.objects.filter(negotiation=negotiation).select_related("actor"))
+
+
+def load_issues(negotiation: Negotiation) -> list[Issue]:
+    return list(
+        Issue.objects.filter(negotiation=negotiation).prefetch_related(
+            Prefetch("options", queryset=ScaleOption.objects.order_by("rank"))
+        )
+    )
+
+
+def load_table(
+    negotiation: Negotiation, as_of: dt.date, known_by: dt.date | None = None
+) -> NegotiationTable:
+    """The gap table as of a date, in four queries."""
+    participants = load_participants(negotiation)
+    issues = load_issues(negotiation)
+    current = list(
+        Position.objects.current_as_of(negotiation, as_of, known_by).select_related(
+            *POSITION_RELATIONS
+        )
+    )
+    return build_table(negotiation, participants, issues, current, as_of, known_by)
+
+
+def build_table(
+    negotiation: Negotiation,
+    participants: Sequence[Participant],
+    issues: Sequence[Issue],
+    current: Sequence[Position],
+    as_of: dt.date,
+    known_by: dt.date | None = None,
+) -> NegotiationTable:
+    actors = {participant.pk: actor_ref(participant) for participant in participants}
+    ranks = scale_ranks(issues)
+    facts = {
+        (position.issue_id, position.participant_id): position_fact(position, actors, ranks)
+        for position in current
+    }
+    engine = gaps.gap_table(
+        [issue_facts(issue) for issue in issues],
+        [actors[p.pk] for p in participants],
+        facts,
+        as_of,
+        known_by,
+    )
+    positions = {(p.issue_id, p.participant_id): p for p in current}
+    rows = tuple(
+        Row(
+            issue,
+            tuple(Cell(p, positions.get((issue.pk, p.pk))) for p in participants),
+            engine_row,
+        )
+        for issue, engine_row in zip(issues, engine.rows, strict=True)
+    )
+    return NegotiationTable(
+        negotiation, tuple(participants), tuple(issues), rows, engine, actors, ranks
+    )
+
+
+def load_packages(
+    table: NegotiationTable,
+) -> list[tuple[Package, list[gaps.PartyAgainstPackage]]]:
+    """Every package of the negotiation set against each party's current positions (2 queries)."""
+    packages = list(
+        Package.objects.filter(negotiation=table.negotiation)
+        .select_related("proposer__actor", "source")
+        .prefetch_related(
+            Prefetch(
+                "positions",
+                queryset=Position.objects.select_related(*POSITION_RELATIONS).order_by(
+                    "issue__order", "issue_id"
+                ),
+            )
+        )
+    )
+    issues = {row.issue.pk: row.engine_row.issue for row in table.rows}
+    parties = [table.actors[p.pk] for p in table.parties]
+    compared = []
+    for package in packages:
+        facts = gaps.PackageFacts(
+            package.pk,
+            package.title,
+            table.actors[package.proposer_id],
+            package.is_conditional,
+            tuple(
+                position_fact(position, table.actors, table.ranks)
+                for position in package.positions.all()
+            ),
+        )
+        compared.append(
+            (package, gaps.compare_package(facts, issues, table.engine.current, parties))
+        )
+    return compared
+
+
+@dataclass(frozen=True)
+class IssueHistory:
+    issue: Issue
+    facts: gaps.IssueFacts
+    participants: tuple[Participant, ...]
+    points: tuple[gaps.GapPoint, ...]
+    """The issue's gap on every day a position on it changed, oldest first."""
+
+
+def load_issue_history(issue: Issue) -> IssueHistory:
+    """The gap on one issue over time (three queries)."""
+    participants = load_participants(issue.negotiation)
+    options = list(ScaleOption.objects.filter(issue=issue).order_by("rank"))
+    ranks = {option.pk: step for step, option in enumerate(options)}
+    facts = gaps.IssueFacts(
+        issue.pk,
+        issue.title,
+        gaps.Kind(issue.kind),
+        issue.unit,
+        issue.unit_singular,
+        tuple(option.label for option in options),
+    )
+    actors = {participant.pk: actor_ref(participant) for participant in participants}
+    history = [
+        position_fact(position, actors, ranks)
+        for position in Position.objects.filter(issue=issue).select_related("source", "package")
+    ]
+    return IssueHistory(issue, facts, tuple(participants), tuple(gaps.gap_history(facts, history)))
