@@ -1,0 +1,1045 @@
+"""The seed file format: one TOML file per negotiation (see docs/formats.md).
+
+`load_files` reads and checks every file first, then saves all of them in one transaction or none
+of them; every error names the file, the entry and the field. Loading the same file twice changes
+nothing; an edited file updates what changed. Nothing in the database is deleted by a load.
+`export_negotiation` writes the same format back, so that export → load → export is identical.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+
+from negotiations.models import (
+    Actor,
+    Issue,
+    IssueKind,
+    Negotiation,
+    Package,
+    Participant,
+    Position,
+    Round,
+    ScaleOption,
+    Source,
+)
+
+FORMAT_VERSION = 1
+POSITION_NAMESPACE = uuid.UUID("6f1d3c56-2f4e-4d0e-9a57-6d3a8f0b1c21")
+
+
+class SeedError(Exception):
+    """Raised with every problem found; nothing has been saved."""
+
+    def __init__(self, problems: Sequence[str]):
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+# ---------------------------------------------------------------------------------------------
+# Field checks
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key of a seed table: its type, whether it must be there, and its default."""
+
+    kind: str  # "text", "bool", "int", "number", "date", "list"
+    required: bool = False
+    default: Any = None
+
+
+TEXT_OPTIONAL = Key("text", default="")
+
+TABLES: dict[str, dict[str, Key]] = {
+    "negotiation": {
+        "slug": Key("text", True),
+        "title": Key("text", True),
+        "summary": TEXT_OPTIONAL,
+        "status": Key("text", default="active"),
+        "public": Key("bool", default=False),
+    },
+    "actors": {
+        "slug": Key("text", True),
+        "name": Key("text", True),
+        "short_name": Key("text", True),
+        "kind": Key("text", True),
+        "role": Key("text", True),
+        "colour": Key("text", default="#5b6770"),
+        "other_names": Key("list", default=()),
+        "wikidata_qid": TEXT_OPTIONAL,
+        "ucdp_actor_id": Key("int"),
+        "acled_name": TEXT_OPTIONAL,
+    },
+    "sources": {
+        "slug": Key("text", True),
+        "outlet": Key("text", True),
+        "headline": Key("text", True),
+        "url": TEXT_OPTIONAL,
+        "published_on": Key("date", True),
+        "grade": Key("text", True),
+        "grade_note": TEXT_OPTIONAL,
+    },
+    "issues": {
+        "slug": Key("text", True),
+        "title": Key("text", True),
+        "kind": Key("text", True),
+        "unit": TEXT_OPTIONAL,
+        "unit_singular": TEXT_OPTIONAL,
+        "description": TEXT_OPTIONAL,
+        "options": Key("list", default=()),
+    },
+    "options": {
+        "key": Key("text", True),
+        "label": Key("text", True),
+        "meaning": TEXT_OPTIONAL,
+    },
+    "rounds": {
+        "slug": Key("text", True),
+        "title": Key("text", True),
+        "location": Key("text", True),
+        "started_on": Key("date", True),
+        "ended_on": Key("date"),
+        "attendees": Key("list", default=()),
+        "attendance": TEXT_OPTIONAL,
+        "outcome": TEXT_OPTIONAL,
+        "source": TEXT_OPTIONAL,
+    },
+    "packages": {
+        "slug": Key("text", True),
+        "title": Key("text", True),
+        "proposer": Key("text", True),
+        "conditional": Key("bool", default=False),
+        "stated_on": Key("date", True),
+        "source": Key("text", True),
+        "summary": TEXT_OPTIONAL,
+    },
+    "positions": {
+        "id": TEXT_OPTIONAL,
+        "actor": Key("text", True),
+        "issue": Key("text", True),
+        "stance": Key("text", True),
+        "value": Key("any"),
+        "min": Key("number"),
+        "max": Key("number"),
+        "summary": Key("text", True),
+        "stated_on": Key("date", True),
+        "source": Key("text", True),
+        "attribution": TEXT_OPTIONAL,
+        "credibility": Key("int", True),
+        "status": Key("text", default="reported"),
+        "status_source": TEXT_OPTIONAL,
+        "status_attribution": TEXT_OPTIONAL,
+        "status_changed_on": Key("date"),
+        "conditions": TEXT_OPTIONAL,
+        "vague": Key("bool", default=False),
+        "package": TEXT_OPTIONAL,
+    },
+}
+
+LISTS = ("actors", "sources", "issues", "rounds", "packages", "positions")
+
+# Model field → seed key, for turning a model's validation errors into the file's words.
+FIELD_NAMES = {
+    "is_public": "public",
+    "participant": "actor",
+    "value_min": "min",
+    "value_max": "max",
+    "value_bool": "value",
+    "value_option": "value",
+    "is_vague": "vague",
+    "is_conditional": "conditional",
+    "proposer": "proposer",
+    "actor": "actor",
+}
+
+
+def _check_value(kind: str, value: Any) -> tuple[Any, str | None]:
+    """The value converted to its Python type, or an error message."""
+    if kind == "any":
+        return value, None
+    if kind == "text":
+        if isinstance(value, str):
+            return value.strip(), None
+        return None, f"expected text in quotes, got {value!r}"
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value, None
+        return None, f"expected true or false, got {value!r}"
+    if kind == "int":
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value, None
+        return None, f"expected a whole number, got {value!r}"
+    if kind == "number":
+        if isinstance(value, bool) or not isinstance(value, int | Decimal):
+            return None, f"expected a number, got {value!r}"
+        number = Decimal(value)
+        if not number.is_finite():
+            return None, f"expected a finite number, got {value!r}"
+        return number, None
+    if kind == "date":
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return value, None
+        return None, f"expected a date written like 2025-04-14 (no quotes), got {value!r}"
+    if kind == "list":
+        if isinstance(value, list):
+            return value, None
+        return None, f"expected a list in square brackets, got {value!r}"
+    raise AssertionError(kind)
+
+
+def _check_table(raw: Any, table: str, where: str, problems: list[str]) -> dict[str, Any] | None:
+    if not isinstance(raw, dict):
+        problems.append(f"{where}: expected a table of keys and values")
+        return None
+    spec = TABLES[table]
+    checked: dict[str, Any] = {}
+    for key in raw:
+        if key not in spec:
+            known = ", ".join(spec)
+            problems.append(f"{where}: unknown key {key!r} (known keys: {known})")
+    for key, rule in spec.items():
+        if key not in raw:
+            if rule.required:
+                problems.append(f"{where}.{key}: missing (required)")
+            checked[key] = rule.default
+            continue
+        value, error = _check_value(rule.kind, raw[key])
+        if error:
+            problems.append(f"{where}.{key}: {error}")
+        checked[key] = value
+    return checked
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+@dataclass
+class SeedFile:
+    path: Path
+    negotiation: dict[str, Any]
+    tables: dict[str, list[dict[str, Any]]]
+    where: dict[int, str] = field(default_factory=dict)
+    """id(entry) → "file: positions[3] (hamas / living-hostages)", for messages."""
+
+    def describe(self, entry: dict[str, Any]) -> str:
+        return self.where[id(entry)]
+
+
+def _label(table: str, index: int, entry: dict[str, Any]) -> str:
+    if table == "positions":
+        return f"positions[{index}] ({entry.get('actor', '?')} / {entry.get('issue', '?')})"
+    if table == "negotiation":
+        return "negotiation"
+    return f"{table}[{index}] ({entry.get('slug') or entry.get('key') or '?'})"
+
+
+def read_file(path: Path) -> SeedFile:
+    """Parse and check the structure of one seed file; raise SeedError with every problem."""
+    name = str(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
+    except FileNotFoundError:
+        raise SeedError([f"{name}: no such file"]) from None
+    except UnicodeDecodeError as error:
+        raise SeedError(
+            [f"{name}: not UTF-8 text ({error.reason} at byte {error.start})"]
+        ) from None
+    except tomllib.TOMLDecodeError as error:
+        raise SeedError([f"{name}: not valid TOML: {error}"]) from None
+
+    problems: list[str] = []
+    version = data.get("gapwatch_seed")
+    if version != FORMAT_VERSION:
+        problems.append(
+            f"{name}: gapwatch_seed: expected {FORMAT_VERSION} (the format version), "
+            f"got {version!r}"
+        )
+    for key in data:
+        if key not in ("gapwatch_seed", "negotiation", *LISTS):
+            problems.append(f"{name}: unknown top-level key {key!r}")
+
+    seed = SeedFile(path, {}, {table: [] for table in LISTS})
+    negotiation = _check_table(
+        data.get("negotiation"), "negotiation", f"{name}: negotiation", problems
+    )
+    seed.negotiation = negotiation or {}
+    seed.where[id(seed.negotiation)] = f"{name}: negotiation"
+
+    for table in LISTS:
+        raw_entries = data.get(table, [])
+        if not isinstance(raw_entries, list):
+            problems.append(f"{name}: {table}: expected a list of [[{table}]] tables")
+            continue
+        for index, raw in enumerate(raw_entries):
+            where = f"{name}: {_label(table, index, raw if isinstance(raw, dict) else {})}"
+            entry = _check_table(raw, table, where, problems)
+            if entry is None:
+                continue
+            seed.where[id(entry)] = where
+            if table == "issues":
+                entry["options"] = _check_options(entry["options"], where, problems, seed)
+            seed.tables[table].append(entry)
+
+    _check_references(seed, problems)
+    if problems:
+        raise SeedError(problems)
+    return seed
+
+
+def _check_options(raw_options: Any, where: str, problems: list[str], seed: SeedFile) -> list:
+    options = []
+    for index, raw in enumerate(raw_options or []):
+        option_where = f"{where}.options[{index}]"
+        option = _check_table(raw, "options", option_where, problems)
+        if option is not None:
+            seed.where[id(option)] = option_where
+            options.append(option)
+    return options
+
+
+def _duplicates(values: Iterable[str]) -> set[str]:
+    seen: set[str] = set()
+    repeated: set[str] = set()
+    for value in values:
+        (repeated if value in seen else seen).add(value)
+    return repeated
+
+
+def _check_references(seed: SeedFile, problems: list[str]) -> None:
+    """Every slug named must be defined in the file; slugs and identifiers must not repeat."""
+    defined = {}
+    for table in ("actors", "sources", "issues", "rounds", "packages"):
+        slugs = [entry["slug"] for entry in seed.tables[table] if entry.get("slug")]
+        for slug in _duplicates(slugs):
+            problems.append(f"{seed.path}: {table}: {slug!r} is defined more than once")
+        defined[table] = set(slugs)
+
+    def refer(entry: dict, key: str, table: str) -> None:
+        value = entry.get(key)
+        if value and value not in defined[table]:
+            problems.append(
+                f"{seed.describe(entry)}.{key}: {value!r} is not one of the {table} in this file"
+            )
+
+    for entry in seed.tables["rounds"]:
+        refer(entry, "source", "sources")
+        for attendee in entry["attendees"]:
+            if attendee not in defined["actors"]:
+                problems.append(
+                    f"{seed.describe(entry)}.attendees: {attendee!r} is not one of the actors "
+                    "in this file"
+                )
+    for entry in seed.tables["packages"]:
+        refer(entry, "proposer", "actors")
+        refer(entry, "source", "sources")
+    for entry in seed.tables["positions"]:
+        for key, table in (
+            ("actor", "actors"),
+            ("issue", "issues"),
+            ("source", "sources"),
+            ("status_source", "sources"),
+            ("package", "packages"),
+        ):
+            refer(entry, key, table)
+    for entry in seed.tables["issues"]:
+        keys = [option["key"] for option in entry["options"] if option.get("key")]
+        for key in _duplicates(keys):
+            problems.append(f"{seed.describe(entry)}.options: {key!r} is defined more than once")
+
+    uids: dict[uuid.UUID, dict] = {}
+    negotiation_slug = seed.negotiation.get("slug") or ""
+    for entry in seed.tables["positions"]:
+        try:
+            uid = position_uid(negotiation_slug, entry)
+        except ValueError:
+            problems.append(f"{seed.describe(entry)}.id: not a UUID: {entry['id']!r}")
+            continue
+        if uid in uids:
+            if entry["id"]:
+                problems.append(f"{seed.describe(entry)}.id: {entry['id']} is used twice")
+            else:
+                problems.append(
+                    f"{seed.describe(entry)}: same actor, issue, stance, date, source and "
+                    f"package as {seed.describe(uids[uid])}; give one of them an id"
+                )
+        uids[uid] = entry
+        entry["uid"] = uid
+
+
+def position_uid(negotiation_slug: str, entry: dict[str, Any]) -> uuid.UUID:
+    """A position's identifier: its `id` if the file gives one, else derived from what it is,
+    so that a hand-written file loads the same positions every time."""
+    if entry.get("id"):
+        return uuid.UUID(entry["id"])
+    return derived_uid(
+        negotiation_slug,
+        entry["actor"],
+        entry["issue"],
+        entry["stance"],
+        entry["stated_on"],
+        entry["source"],
+        entry.get("package") or "",
+    )
+
+
+def derived_uid(
+    negotiation: str,
+    actor: str,
+    issue: str,
+    stance: str,
+    stated_on: Any,
+    source: str,
+    package: str,
+) -> uuid.UUID:
+    name = "|".join([negotiation, actor, issue, stance, str(stated_on), source, package])
+    return uuid.uuid5(POSITION_NAMESPACE, name)
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+
+@dataclass
+class LoadReport:
+    path: Path
+    slug: str
+    created: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+    unchanged: dict[str, int] = field(default_factory=dict)
+    kept: int = 0
+    """Positions of this negotiation in the database that the file does not list."""
+
+    def count(self, model: type[models.Model], outcome: str) -> None:
+        bucket = getattr(self, outcome)
+        name = str(model._meta.verbose_name_plural)
+        bucket[name] = bucket.get(name, 0) + 1
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated)
+
+    def summary(self) -> str:
+        def join(counts: dict[str, int]) -> str:
+            return ", ".join(f"{n} {name}" for name, n in counts.items()) or "nothing"
+
+        text = (
+            f"{self.path}: {self.slug}: created {join(self.created)}; "
+            f"updated {join(self.updated)}; unchanged {join(self.unchanged)}"
+        )
+        if self.kept:
+            text += f"; kept {self.kept} positions that are in the database but not in the file"
+        return text
+
+
+class _Refused(Exception):
+    """Unwinds the loading transaction once problems have been recorded."""
+
+
+class Loader:
+    """Saves checked seed entries, validating each object with the models' own rules
+    (`full_clean`), and collects problems instead of stopping at the first."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def save(
+        self,
+        seed: SeedFile,
+        entry: dict,
+        report: LoadReport,
+        model: type[models.Model],
+        lookup: dict[str, Any],
+        values: dict[str, Any],
+        on_create: dict[str, Any] | None = None,
+        related_sets: dict[str, list[models.Model]] | None = None,
+    ) -> Any:
+        """Create or update one object; None when it was refused.
+
+        `related_sets` are many-to-many fields, compared and replaced as sets.
+        """
+        related_sets = related_sets or {}
+        instance = model.objects.filter(**lookup).first()
+        if instance is None:
+            outcome = "created"
+            instance = model(**lookup, **values, **(on_create or {}))
+            changed_sets = related_sets
+        else:
+            changed = {
+                name: value for name, value in values.items() if _differs(instance, name, value)
+            }
+            changed_sets = {
+                name: related
+                for name, related in related_sets.items()
+                if {obj.pk for obj in getattr(instance, name).all()} != {obj.pk for obj in related}
+            }
+            if not changed and not changed_sets:
+                report.count(model, "unchanged")
+                return instance
+            for name, value in changed.items():
+                setattr(instance, name, value)
+            outcome = "updated"
+        try:
+            instance.full_clean()
+        except ValidationError as error:
+            self._record(seed, entry, model, error)
+            return None
+        try:
+            with transaction.atomic():
+                instance.save()
+                for name, related in changed_sets.items():
+                    getattr(instance, name).set(related)
+        except IntegrityError as error:
+            self.problems.append(f"{seed.describe(entry)}: refused by the database: {error}")
+            return None
+        report.count(model, outcome)
+        return instance
+
+    def _record(
+        self, seed: SeedFile, entry: dict, model: type[models.Model], error: ValidationError
+    ) -> None:
+        for model_field, errors in error.error_dict.items():
+            where = seed.describe(entry)
+            if model_field != "__all__":
+                where += "." + FIELD_NAMES.get(model_field, model_field)
+            for problem in errors:
+                message = " ".join(problem.messages)
+                if problem.code == "invalid_choice":
+                    choices = model._meta.get_field(model_field).choices
+                    message += f" Choose one of: {', '.join(str(c[0]) for c in choices)}."
+                self.problems.append(f"{where}: {message}")
+
+
+def _differs(instance: models.Model, name: str, value: Any) -> bool:
+    current = getattr(instance, name)
+    if isinstance(current, models.Model) or isinstance(value, models.Model):
+        current_pk = current.pk if isinstance(current, models.Model) else current
+        value_pk = value.pk if isinstance(value, models.Model) else value
+        return current_pk != value_pk
+    if isinstance(current, Decimal) or isinstance(value, Decimal):
+        if current is None or value is None:
+            return current is not value
+        return Decimal(current) != Decimal(value)
+    return current != value
+
+
+def load_files(paths: Sequence[Path]) -> list[LoadReport]:
+    """Check every file, then load them all in one transaction; raise SeedError on any problem,
+    having saved nothing."""
+    problems: list[str] = []
+    seeds = []
+    for path in paths:
+        try:
+            seeds.append(read_file(path))
+        except SeedError as error:
+            problems.extend(error.problems)
+    slugs = [seed.negotiation.get("slug") for seed in seeds]
+    for slug in _duplicates(s for s in slugs if s):
+        problems.append(f"negotiation {slug!r} is defined by more than one file")
+    if problems:
+        raise SeedError(problems)
+
+    loader = Loader()
+    try:
+        with transaction.atomic():
+            reports = [_load(loader, seed) for seed in seeds]
+            if loader.problems:
+                raise _Refused
+    except _Refused:
+        raise SeedError(loader.problems) from None
+    if any(report.changed for report in reports):
+        Negotiation.objects.filter(slug__in=[r.slug for r in reports if r.changed]).update(
+            data_changed_at=timezone.now()
+        )
+    return reports
+
+
+def _load(loader: Loader, seed: SeedFile) -> LoadReport:
+    data = seed.negotiation
+    report = LoadReport(seed.path, data["slug"])
+    negotiation = loader.save(
+        seed,
+        data,
+        report,
+        Negotiation,
+        {"slug": data["slug"]},
+        {
+            "title": data["title"],
+            "summary": data["summary"],
+            "status": data["status"],
+            "is_public": data["public"],
+        },
+    )
+    if negotiation is None:
+        return report
+
+    participants: dict[str, Participant] = {}
+    for order, entry in enumerate(seed.tables["actors"]):
+        actor = loader.save(
+            seed,
+            entry,
+            report,
+            Actor,
+            {"slug": entry["slug"]},
+            {
+                "name": entry["name"],
+                "short_name": entry["short_name"],
+                "kind": entry["kind"],
+                "colour": entry["colour"],
+                "other_names": "\n".join(str(name) for name in entry["other_names"]),
+                "wikidata_qid": entry["wikidata_qid"],
+                "ucdp_actor_id": entry["ucdp_actor_id"],
+                "acled_name": entry["acled_name"],
+            },
+        )
+        if actor is None:
+            continue
+        participant = loader.save(
+            seed,
+            entry,
+            report,
+            Participant,
+            {"negotiation": negotiation, "actor": actor},
+            {"role": entry["role"], "order": order},
+        )
+        if participant is not None:
+            participants[entry["slug"]] = participant
+
+    sources: dict[str, Source] = {}
+    for entry in seed.tables["sources"]:
+        source = loader.save(
+            seed,
+            entry,
+            report,
+            Source,
+            {"slug": entry["slug"]},
+            {
+                key: entry[key]
+                for key in ("outlet", "headline", "url", "published_on", "grade", "grade_note")
+            },
+        )
+        if source is not None:
+            sources[entry["slug"]] = source
+
+    issues: dict[str, Issue] = {}
+    options: dict[tuple[str, str], ScaleOption] = {}
+    for order, entry in enumerate(seed.tables["issues"]):
+        issue = loader.save(
+            seed,
+            entry,
+            report,
+            Issue,
+            {"negotiation": negotiation, "slug": entry["slug"]},
+            {
+                "title": entry["title"],
+                "kind": entry["kind"],
+                "unit": entry["unit"],
+                "unit_singular": entry["unit_singular"],
+                "description": entry["description"],
+                "order": order,
+            },
+        )
+        if issue is None:
+            continue
+        issues[entry["slug"]] = issue
+        if entry["options"] and issue.kind != IssueKind.SCALE:
+            loader.problems.append(f"{seed.describe(entry)}.options: only a scale has options")
+        if issue.kind == IssueKind.SCALE and len(entry["options"]) < 2:
+            loader.problems.append(f"{seed.describe(entry)}.options: a scale needs two or more")
+        _make_room_for_ranks(issue, [option["key"] for option in entry["options"]])
+        for rank, option_entry in enumerate(entry["options"]):
+            option = loader.save(
+                seed,
+                option_entry,
+                report,
+                ScaleOption,
+                {"issue": issue, "key": option_entry["key"]},
+                {"rank": rank, "label": option_entry["label"], "meaning": option_entry["meaning"]},
+            )
+            if option is not None:
+                options[(entry["slug"], option_entry["key"])] = option
+
+    for entry in seed.tables["rounds"]:
+        loader.save(
+            seed,
+            entry,
+            report,
+            Round,
+            {"negotiation": negotiation, "slug": entry["slug"]},
+            {
+                "title": entry["title"],
+                "location": entry["location"],
+                "started_on": entry["started_on"],
+                "ended_on": entry["ended_on"],
+                "attendance": entry["attendance"],
+                "outcome": entry["outcome"],
+                "source": sources.get(entry["source"]),
+            },
+            related_sets={
+                "attendees": [participants[s] for s in entry["attendees"] if s in participants]
+            },
+        )
+
+    packages: dict[str, Package] = {}
+    for entry in seed.tables["packages"]:
+        package = loader.save(
+            seed,
+            entry,
+            report,
+            Package,
+            {"negotiation": negotiation, "slug": entry["slug"]},
+            {
+                "title": entry["title"],
+                "proposer": participants.get(entry["proposer"]),
+                "is_conditional": entry["conditional"],
+                "stated_on": entry["stated_on"],
+                "source": sources.get(entry["source"]),
+                "summary": entry["summary"],
+            },
+        )
+        if package is not None:
+            packages[entry["slug"]] = package
+
+    loaded_at = timezone.now()
+    listed = []
+    for index, entry in enumerate(seed.tables["positions"]):
+        issue = issues.get(entry["issue"])
+        participant = participants.get(entry["actor"])
+        source = sources.get(entry["source"])
+        if issue is None or participant is None or source is None:
+            continue  # the problem with its issue, actor or source is reported already
+        value = _position_value(seed, entry, issue, options, loader.problems)
+        if value is None:
+            continue
+        listed.append(entry["uid"])
+        loader.save(
+            seed,
+            entry,
+            report,
+            Position,
+            {"uid": entry["uid"]},
+            {
+                "issue": issue,
+                "participant": participant,
+                "stance": entry["stance"],
+                **value,
+                "summary": entry["summary"],
+                "stated_on": entry["stated_on"],
+                "source": source,
+                "attribution": entry["attribution"],
+                "credibility": entry["credibility"],
+                "status": entry["status"],
+                "status_source": sources.get(entry["status_source"]),
+                "status_attribution": entry["status_attribution"],
+                "status_changed_on": entry["status_changed_on"],
+                "conditions": entry["conditions"],
+                "is_vague": entry["vague"],
+                "package": packages.get(entry["package"]),
+            },
+            # File order breaks ties between positions stated on the same day.
+            on_create={"recorded_at": loaded_at + dt.timedelta(microseconds=index)},
+        )
+    report.kept = Position.objects.for_negotiation(negotiation).exclude(uid__in=listed).count()
+    return report
+
+
+def _position_value(
+    seed: SeedFile,
+    entry: dict,
+    issue: Issue,
+    options: dict[tuple[str, str], ScaleOption],
+    problems: list[str],
+) -> dict[str, Any] | None:
+    """The value columns for a position, read the way its issue's kind asks."""
+    where = seed.describe(entry)
+    value, low, high = entry["value"], entry["min"], entry["max"]
+    columns: dict[str, Any] = {
+        "value_min": None,
+        "value_max": None,
+        "value_bool": None,
+        "value_option": None,
+    }
+    if issue.kind == IssueKind.QUANTITY:
+        if value is not None:
+            if low is not None or high is not None:
+                problems.append(f"{where}: give either value or min/max, not both")
+                return None
+            number, error = _check_value("number", value)
+            if error:
+                problems.append(f"{where}.value: {error} ({issue.slug} is a quantity)")
+                return None
+            low = high = number
+        if low is None and high is None:
+            problems.append(f"{where}: give value (a number) or min and/or max for a quantity")
+            return None
+        columns.update(value_min=low, value_max=high)
+        return columns
+    if low is not None or high is not None:
+        problems.append(f"{where}: min and max are for quantities; {issue.slug} is {issue.kind}")
+        return None
+    if issue.kind == IssueKind.YES_NO:
+        if not isinstance(value, bool):
+            problems.append(
+                f"{where}.value: expected true or false for a yes/no issue, got {value!r}"
+            )
+            return None
+        columns["value_bool"] = value
+        return columns
+    if issue.kind == IssueKind.SCALE:
+        option = options.get((issue.slug, value)) if isinstance(value, str) else None
+        if option is None:
+            keys = ", ".join(key for (slug, key) in options if slug == issue.slug)
+            problems.append(
+                f"{where}.value: expected one of the scale's options ({keys}), got {value!r}"
+            )
+            return None
+        columns["value_option"] = option
+        return columns
+    if value is not None:
+        problems.append(f"{where}.value: a text issue takes no value; write it in the summary")
+        return None
+    return columns
+
+
+def _make_room_for_ranks(issue: Issue, keys: list[str]) -> None:
+    """When the file reorders a scale, move the stored options out of the way first, so that
+    re-ranking them one by one never trips the unique (issue, rank) constraint."""
+    stored = dict(issue.options.values_list("key", "rank"))
+    wanted = {key: rank for rank, key in enumerate(keys)}
+    if any(stored.get(key, rank) != rank for key, rank in wanted.items()):
+        issue.options.update(rank=models.F("rank") + 1000)
+
+
+# ---------------------------------------------------------------------------------------------
+# Exporting
+
+HEADER = """\
+# Gapwatch seed file: one negotiation, its actors, sources, issues, rounds, packages and positions.
+# The format is described, field by field, in docs/formats.md.
+"""
+
+
+def _number(value: Decimal) -> int | Decimal:
+    value = value.normalize()
+    return int(value) if value == value.to_integral_value() else value
+
+
+def _without_defaults(table: str, values: dict[str, Any]) -> dict[str, Any]:
+    spec = TABLES[table]
+    return {
+        key: value
+        for key, value in values.items()
+        if value is not None
+        and not (key in spec and value == spec[key].default)
+        and value not in ("", [], ())
+    }
+
+
+def export_negotiation(negotiation: Negotiation) -> str:
+    """The negotiation in the seed format; loading it into an empty database and exporting again
+    gives the same text."""
+    participants = list(
+        Participant.objects.filter(negotiation=negotiation)
+        .select_related("actor")
+        .order_by("order", "id")
+    )
+    slug_of = {participant.pk: participant.actor.slug for participant in participants}
+    issues = list(
+        Issue.objects.filter(negotiation=negotiation)
+        .prefetch_related("options")
+        .order_by("order", "id")
+    )
+    rounds = list(
+        Round.objects.filter(negotiation=negotiation)
+        .prefetch_related("attendees")
+        .select_related("source")
+        .order_by("started_on", "slug")
+    )
+    packages = list(
+        Package.objects.filter(negotiation=negotiation)
+        .select_related("source")
+        .order_by("stated_on", "slug")
+    )
+    positions = list(
+        Position.objects.for_negotiation(negotiation)
+        .select_related("issue", "source", "status_source", "package", "value_option")
+        .order_by("issue__order", "issue_id", "stated_on", "recorded_at", "id")
+    )
+    source_ids = (
+        {p.source_id for p in positions}
+        | {p.status_source_id for p in positions if p.status_source_id}
+        | {r.source_id for r in rounds if r.source_id}
+        | {p.source_id for p in packages}
+    )
+    sources = Source.objects.filter(pk__in=source_ids).order_by("published_on", "slug")
+
+    document: dict[str, Any] = {
+        "gapwatch_seed": FORMAT_VERSION,
+        "negotiation": _without_defaults(
+            "negotiation",
+            {
+                "slug": negotiation.slug,
+                "title": negotiation.title,
+                "summary": negotiation.summary,
+                "status": negotiation.status,
+                "public": negotiation.is_public,
+            },
+        ),
+        "actors": [
+            _without_defaults(
+                "actors",
+                {
+                    "slug": p.actor.slug,
+                    "name": p.actor.name,
+                    "short_name": p.actor.short_name,
+                    "kind": p.actor.kind,
+                    "role": p.role,
+                    "colour": p.actor.colour,
+                    "other_names": p.actor.other_names_list,
+                    "wikidata_qid": p.actor.wikidata_qid,
+                    "ucdp_actor_id": p.actor.ucdp_actor_id,
+                    "acled_name": p.actor.acled_name,
+                },
+            )
+            for p in participants
+        ],
+        "sources": [
+            _without_defaults(
+                "sources",
+                {
+                    "slug": s.slug,
+                    "outlet": s.outlet,
+                    "headline": s.headline,
+                    "url": s.url,
+                    "published_on": s.published_on,
+                    "grade": s.grade,
+                    "grade_note": s.grade_note,
+                },
+            )
+            for s in sources
+        ],
+        "issues": [_export_issue(issue) for issue in issues],
+        "rounds": [
+            _without_defaults(
+                "rounds",
+                {
+                    "slug": r.slug,
+                    "title": r.title,
+                    "location": r.location,
+                    "started_on": r.started_on,
+                    "ended_on": r.ended_on,
+                    "attendees": sorted(
+                        (slug_of[a.pk] for a in r.attendees.all()),
+                        key=list(slug_of.values()).index,
+                    ),
+                    "attendance": r.attendance,
+                    "outcome": r.outcome,
+                    "source": r.source.slug if r.source else "",
+                },
+            )
+            for r in rounds
+        ],
+        "packages": [
+            _without_defaults(
+                "packages",
+                {
+                    "slug": p.slug,
+                    "title": p.title,
+                    "proposer": slug_of[p.proposer_id],
+                    "conditional": p.is_conditional,
+                    "stated_on": p.stated_on,
+                    "source": p.source.slug,
+                    "summary": p.summary,
+                },
+            )
+            for p in packages
+        ],
+        "positions": [_export_position(negotiation, p, slug_of) for p in positions],
+    }
+    document = {key: value for key, value in document.items() if value != []}
+    return HEADER + tomli_w.dumps(document, multiline_strings=True)
+
+
+def _export_issue(issue: Issue) -> dict[str, Any]:
+    exported = _without_defaults(
+        "issues",
+        {
+            "slug": issue.slug,
+            "title": issue.title,
+            "kind": issue.kind,
+            "unit": issue.unit,
+            "unit_singular": issue.unit_singular,
+            "description": issue.description,
+        },
+    )
+    options = [
+        _without_defaults(
+            "options", {"key": option.key, "label": option.label, "meaning": option.meaning}
+        )
+        for option in sorted(issue.options.all(), key=lambda option: option.rank)
+    ]
+    if options:
+        exported["options"] = options
+    return exported
+
+
+def _export_position(
+    negotiation: Negotiation, position: Position, slug_of: dict[int, str]
+) -> dict[str, Any]:
+    actor = slug_of[position.participant_id]
+    package = position.package.slug if position.package else ""
+    value: dict[str, Any] = {}
+    if position.value_min is not None and position.value_min == position.value_max:
+        value["value"] = _number(position.value_min)
+    elif position.value_min is not None or position.value_max is not None:
+        if position.value_min is not None:
+            value["min"] = _number(position.value_min)
+        if position.value_max is not None:
+            value["max"] = _number(position.value_max)
+    elif position.value_bool is not None:
+        value["value"] = position.value_bool
+    elif position.value_option is not None:
+        value["value"] = position.value_option.key
+    derived = derived_uid(
+        negotiation.slug,
+        actor,
+        position.issue.slug,
+        position.stance,
+        position.stated_on,
+        position.source.slug,
+        package,
+    )
+    return _without_defaults(
+        "positions",
+        {
+            "id": "" if position.uid == derived else str(position.uid),
+            "actor": actor,
+            "issue": position.issue.slug,
+            "stance": position.stance,
+            **value,
+            "summary": position.summary,
+            "stated_on": position.stated_on,
+            "source": position.source.slug,
+            "attribution": position.attribution,
+            "credibility": position.credibility,
+            "status": position.status,
+            "status_source": position.status_source.slug if position.status_source else "",
+            "status_attribution": position.status_attribution,
+            "status_changed_on": position.status_changed_on,
+            "conditions": position.conditions,
+            "vague": position.is_vague,
+            "package": package,
+        },
+    )

@@ -1,0 +1,415 @@
+"""The seed format: validation messages, all-or-nothing, idempotence, round trip."""
+
+import io
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from negotiations.models import (
+    Actor,
+    Issue,
+    Negotiation,
+    Package,
+    Participant,
+    Position,
+    Round,
+    ScaleOption,
+    Source,
+)
+from negotiations.seeds import SeedError, export_negotiation, load_files
+from tests.conftest import SEED_FILE, SEED_SLUG
+
+pytestmark = pytest.mark.django_db
+
+ALL_MODELS = (Actor, Negotiation, Participant, Source, Issue, ScaleOption, Round, Package, Position)
+
+MINIMAL = """\
+gapwatch_seed = 1
+
+[negotiation]
+slug = "talks"
+title = "Talks"
+public = true
+
+[[actors]]
+slug = "north"
+name = "North"
+short_name = "N"
+kind = "state"
+role = "party"
+
+[[actors]]
+slug = "south"
+name = "South"
+short_name = "S"
+kind = "state"
+role = "party"
+
+[[sources]]
+slug = "wire"
+outlet = "Wire"
+headline = "Both sides state terms"
+published_on = 2025-04-14
+grade = "B"
+
+[[issues]]
+slug = "prisoners"
+title = "Prisoners released"
+kind = "quantity"
+unit = "prisoners"
+
+[[positions]]
+actor = "north"
+issue = "prisoners"
+stance = "demand"
+value = 100
+summary = "Wants a hundred"
+stated_on = 2025-04-14
+source = "wire"
+credibility = 2
+
+[[positions]]
+actor = "south"
+issue = "prisoners"
+stance = "offer"
+min = 40
+max = 60
+summary = "Offers forty to sixty"
+stated_on = 2025-04-14
+source = "wire"
+credibility = 3
+"""
+
+
+def database_state() -> dict[str, list[tuple]]:
+    """Every row of every model, for checking that nothing changed."""
+    return {model.__name__: sorted(map(repr, model.objects.values_list())) for model in ALL_MODELS}
+
+
+def write(tmp_path: Path, text: str, name: str = "talks.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def problems_of(*paths: Path) -> list[str]:
+    with pytest.raises(SeedError) as error:
+        load_files(list(paths))
+    return error.value.problems
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+
+def test_the_cairo_seed_loads_every_fact(seeded):
+    assert seeded.is_public
+    assert Participant.objects.filter(negotiation=seeded).count() == 7
+    assert {p.actor.slug: p.role for p in seeded.participants.select_related("actor")} == {
+        "israel": "party",
+        "hamas": "party",
+        "egypt": "mediator",
+        "qatar": "mediator",
+        "united-states": "mediator",
+        "palestinian-factions": "stakeholder",
+        "hostage-families": "stakeholder",
+    }
+    assert Source.objects.count() == 6
+    assert seeded.issues.count() == 11
+    assert seeded.packages.count() == 3
+    assert Position.objects.for_negotiation(seeded).count() == 25
+    cairo = seeded.rounds.get()
+    assert (cairo.location, str(cairo.ended_on)) == ("Cairo", "2025-04-14")
+    assert {a.actor.slug for a in cairo.attendees.select_related("actor")} == {
+        "hamas",
+        "egypt",
+        "qatar",
+    }
+    denied = Position.objects.get(status="denied")
+    assert denied.status_source.slug == "hamas-senior-source-2025-04-14"
+
+
+def test_loading_the_same_file_twice_changes_nothing(seeded):
+    before = database_state()
+    (report,) = load_files([SEED_FILE])
+    assert not report.created and not report.updated
+    assert database_state() == before
+
+
+def test_an_edited_file_updates_what_changed_and_nothing_else(tmp_path, db):
+    path = write(tmp_path, MINIMAL)
+    load_files([path])
+    offer = Position.objects.get(summary="Offers forty to sixty")
+    write(
+        tmp_path,
+        MINIMAL.replace("min = 40", "min = 45").replace(
+            'headline = "Both sides state terms"', 'headline = "Terms stated"'
+        ),
+    )
+    (report,) = load_files([path])
+    assert report.updated == {"sources": 1, "positions": 1}
+    assert not report.created
+    offer.refresh_from_db()
+    assert offer.value_min == 45
+    assert Position.objects.count() == 2
+
+
+def test_a_load_keeps_positions_recorded_in_the_app(tmp_path, db):
+    path = write(tmp_path, MINIMAL)
+    load_files([path])
+    extra = Position.objects.first()
+    extra.pk = None
+    extra.uid = None
+    extra.summary = "Recorded by an analyst"
+    import uuid
+
+    extra.uid = uuid.uuid4()
+    extra.save()
+    (report,) = load_files([path])
+    assert report.kept == 1
+    assert Position.objects.filter(summary="Recorded by an analyst").exists()
+
+
+def test_loadseeds_loads_every_file_in_seeds_by_default(db):
+    out = io.StringIO()
+    call_command("loadseeds", stdout=out)
+    assert "created 1 negotiation" in out.getvalue()
+    assert Negotiation.objects.filter(slug=SEED_SLUG).exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# Round trip
+
+
+def test_export_then_load_into_an_empty_database_then_export_is_identical(seeded, tmp_path):
+    first = export_negotiation(seeded)
+    for model in (
+        Position,
+        Package,
+        Round,
+        ScaleOption,
+        Issue,
+        Participant,
+        Negotiation,
+        Source,
+        Actor,
+    ):
+        model.objects.all().delete()
+    load_files([write(tmp_path, first, "exported.toml")])
+    second = export_negotiation(Negotiation.objects.get(slug=SEED_SLUG))
+    assert second == first
+
+
+def test_export_keeps_every_field_of_a_position(seeded):
+    text = export_negotiation(seeded)
+    assert 'status = "denied"' in text
+    assert 'status_source = "hamas-senior-source-2025-04-14"' in text
+    assert "min = 40\nmax = 70" in text
+    assert 'package = "all-hostages-for-end-of-war"' in text
+    assert "conditional = true" in text
+
+
+def test_exportseed_prints_the_seed_format(seeded):
+    out = io.StringIO()
+    call_command("exportseed", SEED_SLUG, stdout=out)
+    assert out.getvalue() == export_negotiation(seeded)
+
+
+def test_exportseed_names_the_known_slugs_when_the_slug_is_unknown(seeded):
+    with pytest.raises(CommandError, match=f"No negotiation with the slug 'nope' .*{SEED_SLUG}"):
+        call_command("exportseed", "nope")
+
+
+def test_positions_keep_their_identifier_across_a_round_trip(tmp_path, db):
+    load_files([write(tmp_path, MINIMAL)])
+    uids = set(Position.objects.values_list("uid", flat=True))
+    exported = export_negotiation(Negotiation.objects.get(slug="talks"))
+    Position.objects.all().delete()
+    load_files([write(tmp_path, exported, "again.toml")])
+    assert set(Position.objects.values_list("uid", flat=True)) == uids
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation: every problem named with file, entry and field; nothing saved
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            ("credibility = 2", "credibility = 9"),
+            "positions[0] (north / prisoners).credibility: Value 9 is not a valid choice. Choose "
+            "one of: 1, 2, 3, 4, 5, 6.",
+        ),
+        (
+            ("credibility = 2", 'credibility = "high"'),
+            "positions[0] (north / prisoners).credibility: expected a whole number, got 'high'",
+        ),
+        (
+            ('stance = "demand"', 'stance = "threat"'),
+            "positions[0] (north / prisoners).stance: Value 'threat' is not a valid choice. "
+            "Choose one of: demand, offer, proposal, rejection.",
+        ),
+        (
+            ("value = 100", "value = -5"),
+            "positions[0] (north / prisoners).min: Ensure this value is greater than or equal "
+            "to 0.",
+        ),
+        (
+            ("min = 40\nmax = 60", "min = 60\nmax = 40"),
+            "positions[1] (south / prisoners).max: The upper end of a range cannot be below the "
+            "lower end.",
+        ),
+        (
+            ("value = 100", "value = true"),
+            "positions[0] (north / prisoners).value: expected a number, got True (prisoners is a "
+            "quantity)",
+        ),
+        (
+            ('source = "wire"\ncredibility = 2', 'source = "radio"\ncredibility = 2'),
+            "positions[0] (north / prisoners).source: 'radio' is not one of the sources in this "
+            "file",
+        ),
+        (
+            ('actor = "north"', 'actor = "east"'),
+            "positions[0] (east / prisoners).actor: 'east' is not one of the actors in this file",
+        ),
+        (
+            ("published_on = 2025-04-14", 'published_on = "14 April"'),
+            "sources[0] (wire).published_on: expected a date written like 2025-04-14 (no quotes), "
+            "got '14 April'",
+        ),
+        (
+            ("published_on = 2025-04-14", "published_on = 2999-01-01"),
+            "sources[0] (wire).published_on: This date is in the future.",
+        ),
+        (
+            ('unit = "prisoners"', 'unit = ""'),
+            "issues[0] (prisoners).unit: A quantity needs a unit (hostages, days, %…).",
+        ),
+        (
+            (
+                'kind = "state"\nrole = "party"\n\n[[actors]]\nslug = "south"',
+                'kind = "state"\nrole = "umpire"\n\n[[actors]]\nslug = "south"',
+            ),
+            "actors[0] (north).role: Value 'umpire' is not a valid choice. Choose one of: "
+            "party, mediator, guarantor, stakeholder.",
+        ),
+        (
+            ('summary = "Wants a hundred"', 'summary = "Wants a hundred"\nmood = "angry"'),
+            "positions[0] (north / prisoners): unknown key 'mood' (known keys: id, actor, issue, "
+            "stance, value, min, max, summary, stated_on, source, attribution, credibility, "
+            "status, status_source, status_attribution, status_changed_on, conditions, vague, "
+            "package)",
+        ),
+        (
+            ('summary = "Wants a hundred"\n', ""),
+            "positions[0] (north / prisoners).summary: missing (required)",
+        ),
+        (
+            ("gapwatch_seed = 1", "gapwatch_seed = 2"),
+            "gapwatch_seed: expected 1 (the format version), got 2",
+        ),
+        (
+            (
+                'title = "Prisoners released"',
+                'title = "Prisoners released"\noptions = [{key = "a", label = "A"}]',
+            ),
+            "issues[0] (prisoners).options: only a scale has options",
+        ),
+    ],
+)
+def test_bad_seed_files_get_a_message_naming_file_entry_and_field(tmp_path, db, change, expected):
+    old, new = change
+    assert old in MINIMAL
+    path = write(tmp_path, MINIMAL.replace(old, new, 1))
+    before = database_state()
+    problems = problems_of(path)
+    assert f"{path}: {expected}" in problems, problems
+    assert database_state() == before
+
+
+def test_a_stated_date_after_the_source_date_is_refused(tmp_path, db):
+    path = write(tmp_path, MINIMAL.replace("stated_on = 2025-04-14", "stated_on = 2025-04-20", 1))
+    (problem,) = problems_of(path)
+    assert problem == (
+        f"{path}: positions[0] (north / prisoners).stated_on: The source was published on "
+        "14 April 2025; it cannot report a position stated after that."
+    )
+
+
+def test_invalid_toml_names_the_line(tmp_path, db):
+    path = write(tmp_path, MINIMAL.replace('title = "Talks"', "title = Talks"))
+    (problem,) = problems_of(path)
+    assert problem.startswith(f"{path}: not valid TOML: ")
+    assert "line 5" in problem
+
+
+def test_a_file_that_is_not_utf8_is_refused(tmp_path, db):
+    path = tmp_path / "latin1.toml"
+    path.write_bytes(MINIMAL.replace("Talks", "Négociations").encode("latin-1"))
+    (problem,) = problems_of(path)
+    assert problem.startswith(f"{path}: not UTF-8 text")
+
+
+def test_two_identical_positions_need_an_id_to_tell_them_apart(tmp_path, db):
+    first = MINIMAL.index("[[positions]]")
+    copy = MINIMAL[first : MINIMAL.index("[[positions]]", first + 1)]
+    path = write(tmp_path, MINIMAL + "\n" + copy)
+    problems = problems_of(path)
+    assert any("give one of them an id" in problem for problem in problems), problems
+
+
+def test_every_problem_is_reported_at_once(tmp_path, db):
+    text = (
+        MINIMAL.replace("credibility = 2", "credibility = 9")
+        .replace('stance = "offer"', 'stance = "gift"')
+        .replace('short_name = "S"', 'short_name = "S"\ncolour = "blue"')
+    )
+    problems = problems_of(write(tmp_path, text))
+    assert [problem.split(": ")[1] for problem in problems] == [
+        "actors[1] (south).colour",
+        "positions[0] (north / prisoners).credibility",
+    ]
+
+
+def test_one_bad_file_stops_every_file_from_loading(tmp_path, db):
+    good = write(tmp_path, MINIMAL, "good.toml")
+    bad = write(
+        tmp_path,
+        MINIMAL.replace('slug = "talks"', 'slug = "other"').replace(
+            "credibility = 2", "credibility = 0"
+        ),
+        "bad.toml",
+    )
+    problems_of(good, bad)
+    assert not Negotiation.objects.exists()
+    assert not Actor.objects.exists()
+
+
+def test_a_problem_found_while_saving_rolls_back_everything_saved_before_it(tmp_path, db):
+    # The range check happens late, after the negotiation, actors and sources were saved.
+    path = write(tmp_path, MINIMAL.replace("min = 40\nmax = 60", "min = 60\nmax = 40"))
+    problems_of(path)
+    assert database_state() == {model.__name__: [] for model in ALL_MODELS}
+
+
+def test_loadseeds_reports_problems_and_loads_nothing(tmp_path, db):
+    path = write(tmp_path, MINIMAL.replace("credibility = 2", "credibility = 9"))
+    with pytest.raises(CommandError) as error:
+        call_command("loadseeds", str(path))
+    assert str(error.value).startswith("Nothing was loaded: 1 problem:")
+    assert "credibility" in str(error.value)
+    assert not Negotiation.objects.exists()
+
+
+def test_loadseeds_says_so_when_there_is_no_file(tmp_path, db):
+    with pytest.raises(CommandError, match="No seed files"):
+        call_command("loadseeds", str(tmp_path))
+
+
+def test_loadseeds_names_a_missing_file(tmp_path, db):
+    with pytest.raises(CommandError, match="no such file"):
+        call_command("loadseeds", str(tmp_path / "missing.toml"))
