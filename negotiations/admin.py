@@ -1,0 +1,243 @@
+"""The back office. Every form here runs the models' own `clean()`, like the workspace and the
+seed loader, and the database refuses what the constraints forbid."""
+
+from django.contrib import admin
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+
+from negotiations.models import (
+    Actor,
+    Issue,
+    Negotiation,
+    Package,
+    Participant,
+    Position,
+    Round,
+    ScaleOption,
+    Source,
+)
+
+admin.site.site_header = "Gapwatch back office"
+admin.site.site_title = "Gapwatch"
+admin.site.index_title = "Negotiations, actors, sources and positions"
+
+
+class ParticipantInline(admin.TabularInline):
+    model = Participant
+    extra = 0
+    autocomplete_fields = ["actor"]
+    fields = ["actor", "role", "order"]
+
+
+class IssueInline(admin.TabularInline):
+    model = Issue
+    extra = 0
+    fields = ["title", "slug", "kind", "unit", "order"]
+    show_change_link = True
+    prepopulated_fields = {"slug": ["title"]}
+
+
+@admin.register(Negotiation)
+class NegotiationAdmin(admin.ModelAdmin):
+    list_display = ["title", "slug", "status", "is_public", "issue_count", "data_changed_at"]
+    list_filter = ["status", "is_public"]
+    search_fields = ["title", "slug", "summary"]
+    prepopulated_fields = {"slug": ["title"]}
+    readonly_fields = ["created_at", "data_changed_at"]
+    inlines = [ParticipantInline, IssueInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).annotate(issue_total=Count("issues"))
+
+    @admin.display(description="issues", ordering="issue_total")
+    def issue_count(self, negotiation: Negotiation) -> int:
+        return negotiation.issue_total
+
+
+@admin.register(Actor)
+class ActorAdmin(admin.ModelAdmin):
+    list_display = ["name", "short_name", "kind", "wikidata_qid", "ucdp_actor_id", "acled_name"]
+    list_filter = ["kind"]
+    search_fields = ["name", "short_name", "slug", "other_names", "wikidata_qid", "acled_name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Participant)
+class ParticipantAdmin(admin.ModelAdmin):
+    list_display = ["actor", "negotiation", "role", "order"]
+    list_filter = ["role", "negotiation"]
+    search_fields = ["actor__name", "actor__short_name", "negotiation__title"]
+    autocomplete_fields = ["actor", "negotiation"]
+    list_select_related = ["actor", "negotiation"]
+
+
+class ScaleOptionInline(admin.TabularInline):
+    model = ScaleOption
+    extra = 0
+    fields = ["rank", "key", "label", "meaning"]
+
+
+class PositionInline(admin.TabularInline):
+    model = Position
+    extra = 0
+    fields = [
+        "participant",
+        "stance",
+        "value_min",
+        "value_max",
+        "value_bool",
+        "value_option",
+        "summary",
+        "stated_on",
+        "source",
+        "credibility",
+        "status",
+    ]
+    autocomplete_fields = ["source"]
+    show_change_link = True
+    ordering = ["stated_on", "recorded_at"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("participant__actor", "source", "value_option", "issue")
+        )
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        issue = getattr(request, "_gapwatch_issue", None)
+        if issue is not None and db_field.name == "participant":
+            kwargs["queryset"] = Participant.objects.filter(
+                negotiation_id=issue.negotiation_id
+            ).select_related("actor", "negotiation")
+        if issue is not None and db_field.name == "value_option":
+            kwargs["queryset"] = ScaleOption.objects.filter(issue=issue)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Issue)
+class IssueAdmin(admin.ModelAdmin):
+    list_display = ["title", "negotiation", "kind", "unit", "order", "position_count"]
+    list_filter = ["kind", "negotiation"]
+    search_fields = ["title", "slug", "description"]
+    prepopulated_fields = {"slug": ["title"]}
+    list_select_related = ["negotiation"]
+    inlines = [ScaleOptionInline, PositionInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).annotate(position_total=Count("positions"))
+
+    @admin.display(description="positions", ordering="position_total")
+    def position_count(self, issue: Issue) -> int:
+        return issue.position_total
+
+    def get_object(self, request, object_id, from_field=None):
+        issue = super().get_object(request, object_id, from_field)
+        # The inline's choices narrow to this issue's participants and scale options.
+        request._gapwatch_issue = issue
+        return issue
+
+
+@admin.register(ScaleOption)
+class ScaleOptionAdmin(admin.ModelAdmin):
+    list_display = ["label", "issue", "rank", "key"]
+    list_filter = ["issue__negotiation"]
+    search_fields = ["label", "key", "meaning", "issue__title"]
+    list_select_related = ["issue"]
+
+
+@admin.register(Source)
+class SourceAdmin(admin.ModelAdmin):
+    list_display = ["outlet", "headline", "published_on", "grade"]
+    list_filter = ["grade", "outlet"]
+    search_fields = ["outlet", "headline", "url", "slug"]
+    date_hierarchy = "published_on"
+    prepopulated_fields = {"slug": ["outlet", "published_on"]}
+
+
+@admin.register(Package)
+class PackageAdmin(admin.ModelAdmin):
+    list_display = ["title", "negotiation", "proposer", "is_conditional", "stated_on", "source"]
+    list_filter = ["is_conditional", "negotiation"]
+    search_fields = ["title", "summary"]
+    autocomplete_fields = ["source"]
+    list_select_related = ["negotiation", "proposer__actor", "source"]
+    prepopulated_fields = {"slug": ["title"]}
+
+
+@admin.register(Round)
+class RoundAdmin(admin.ModelAdmin):
+    list_display = ["title", "negotiation", "location", "started_on", "ended_on", "outcome"]
+    list_filter = ["negotiation"]
+    search_fields = ["title", "location", "attendance", "outcome"]
+    autocomplete_fields = ["source"]
+    filter_horizontal = ["attendees"]
+    list_select_related = ["negotiation"]
+    prepopulated_fields = {"slug": ["title"]}
+
+
+@admin.register(Position)
+class PositionAdmin(admin.ModelAdmin):
+    list_display = [
+        "summary",
+        "actor_name",
+        "issue",
+        "stance",
+        "value",
+        "stated_on",
+        "source_grade",
+        "status",
+    ]
+    list_filter = ["stance", "status", "issue__negotiation", "participant__role", "credibility"]
+    search_fields = [
+        "summary",
+        "attribution",
+        "conditions",
+        "participant__actor__name",
+        "issue__title",
+        "source__outlet",
+    ]
+    date_hierarchy = "stated_on"
+    autocomplete_fields = ["source", "status_source"]
+    readonly_fields = ["uid", "recorded_by", "recorded_at"]
+    list_select_related = [
+        "participant__actor",
+        "issue",
+        "source",
+        "value_option",
+    ]
+    fieldsets = [
+        (None, {"fields": ["issue", "participant", "stance", "summary", "stated_on"]}),
+        (
+            "Value",
+            {
+                "fields": ["value_min", "value_max", "value_bool", "value_option"],
+                "description": "Fill in what the issue's kind takes: a number or a range (from/to) "
+                "for a quantity, yes/no, a scale option, or nothing for a text issue.",
+            },
+        ),
+        ("Source", {"fields": ["source", "attribution", "credibility"]}),
+        (
+            "Status",
+            {"fields": ["status", "status_source", "status_attribution", "status_changed_on"]},
+        ),
+        ("More", {"fields": ["conditions", "is_vague", "package"]}),
+        ("Record", {"fields": ["uid", "recorded_by", "recorded_at"]}),
+    ]
+
+    @admin.display(description="actor", ordering="participant__actor__name")
+    def actor_name(self, position: Position) -> str:
+        return position.participant.actor.short_name
+
+    @admin.display(description="value")
+    def value(self, position: Position) -> str:
+        return position.value_display
+
+    @admin.display(description="grade", ordering="source__grade")
+    def source_grade(self, position: Position) -> str:
+        return f"{position.source.grade}{position.credibility}"
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.recorded_by = request.user
+        super().save_model(request, obj, form, change)
