@@ -7,6 +7,6 @@ class NegotiationsConfig(AppConfig):
     verbose_name = "Negotiations"
 
     def ready(self) -> None:
-        from negotiations import db_rules
+        from negotiations import db_rules, signals  # noqa: F401 (connects the receivers)
 
         post_migrate.connect(db_rules.install, sender=self, dispatch_uid="gapwatch-db-rules")

@@ -443,18 +443,19 @@ class PositionQuerySet(models.QuerySet):
             positions = positions.filter(source__published_on__lte=known_by)
         return positions
 
-    def current_as_of(
-        self, negotiation: Negotiation, as_of: dt.date, known_by: dt.date | None = None
-    ) -> PositionQuerySet:
-        """Each participant's current position on each issue of `negotiation`, in one query.
+    def withdrawn_by(self, as_of: dt.date) -> PositionQuerySet:
+        """Claims stated by `as_of` and denied or retracted by then."""
+        return self.filter(
+            stated_on__lte=as_of, status__in=WITHDRAWN_STATUSES, status_changed_on__lte=as_of
+        )
 
-        One indexed lookup per (issue, participant) pair: the latest standing position by
-        stated date, ties broken by the latest recorded. Its cost follows the number of pairs,
-        not the length of the history.
-        """
+    def latest_per_pair(self, negotiation: Negotiation, candidates: PositionQuerySet):
+        """The latest of `candidates` for each (issue, participant) pair of the negotiation, as
+        one query: an indexed lookup per pair, so its cost follows the number of pairs."""
         latest_for_pair = (
-            Position.objects.standing_as_of(as_of, known_by)
-            .filter(issue=models.OuterRef("pair_issue"), participant=models.OuterRef("pk"))
+            candidates.filter(
+                issue=models.OuterRef("pair_issue"), participant=models.OuterRef("pk")
+            )
             .order_by("-stated_on", "-recorded_at", "-id")
             .values("pk")[:1]
         )
@@ -465,6 +466,15 @@ class PositionQuerySet(models.QuerySet):
             .values("latest")
         )
         return self.filter(pk__in=pairs)
+
+    def current_as_of(
+        self, negotiation: Negotiation, as_of: dt.date, known_by: dt.date | None = None
+    ) -> PositionQuerySet:
+        """Each participant's current position on each issue of `negotiation`, in one query.
+
+        The latest standing position by stated date, ties broken by the latest recorded.
+        """
+        return self.latest_per_pair(negotiation, Position.objects.standing_as_of(as_of, known_by))
 
 
 class Position(models.Model):
@@ -565,6 +575,11 @@ class Position(models.Model):
         editable=False,
     )
     recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(
+        default=timezone.now,
+        editable=False,
+        help_text="When it was recorded, or last edited, confirmed or denied.",
+    )
 
     objects = PositionQuerySet.as_manager()
 
@@ -576,7 +591,7 @@ class Position(models.Model):
                 fields=["issue", "participant", "-stated_on", "-recorded_at", "-id"],
                 name="position_latest_per_pair",
             ),
-            models.Index(fields=["-recorded_at"], name="position_recent_changes"),
+            models.Index(fields=["-updated_at", "-id"], name="position_recent_changes"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -629,12 +644,26 @@ class Position(models.Model):
     def __str__(self) -> str:
         return f"{self.participant.actor.short_name} · {self.issue}: {self.summary}"
 
+    def save(self, *args, **kwargs) -> None:
+        if self._state.adding:
+            self.updated_at = self.recorded_at
+        else:
+            self.updated_at = timezone.now()
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "updated_at"}
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return f"{self.issue.get_absolute_url()}#position-{self.uid}"
 
     @property
     def is_withdrawn(self) -> bool:
         return self.status in WITHDRAWN_STATUSES
+
+    @property
+    def was_changed(self) -> bool:
+        """Edited, confirmed, denied or retracted since it was recorded."""
+        return self.updated_at != self.recorded_at
 
     def clean(self) -> None:
         errors: dict[str, list[str]] = {}

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.db.models import Prefetch
 
-from negotiations import gaps
+from negotiations import charts, gaps
 from negotiations.models import (
     ROLE_ORDER,
     Issue,
@@ -165,6 +165,11 @@ def build_table(
 ) -> NegotiationTable:
     actors = {participant.pk: actor_ref(participant) for participant in participants}
     ranks = scale_ranks(issues)
+    issues_by_id = {issue.pk: issue for issue in issues}
+    participants_by_id = {participant.pk: participant for participant in participants}
+    for position in current:  # the pages read these relations; spare a query per cell
+        position.issue = issues_by_id[position.issue_id]
+        position.participant = participants_by_id[position.participant_id]
     facts = {
         (position.issue_id, position.participant_id): position_fact(position, actors, ranks)
         for position in current
@@ -187,6 +192,94 @@ def build_table(
     )
     return NegotiationTable(
         negotiation, tuple(participants), tuple(issues), rows, engine, actors, ranks
+    )
+
+
+def load_withdrawn(negotiation: Negotiation, as_of: dt.date) -> dict[tuple[int, int], Position]:
+    """The latest denied or retracted claim of each participant on each issue, as of a date."""
+    return {
+        (position.issue_id, position.participant_id): position
+        for position in Position.objects.latest_per_pair(
+            negotiation, Position.objects.withdrawn_by(as_of)
+        ).select_related(*POSITION_RELATIONS)
+    }
+
+
+@dataclass(frozen=True)
+class CellView:
+    participant: Participant
+    position: Position | None
+    withdrawn: Position | None = None
+
+
+@dataclass(frozen=True)
+class ProposalView:
+    """A mediator's proposed term and each party's distance from it, in words."""
+
+    proposer: str
+    term: str
+    parties: tuple[tuple[str, str], ...]
+
+
+def proposal_views(issue: gaps.IssueFacts, distances) -> tuple[ProposalView, ...]:
+    grouped: dict[int, list[gaps.TermDistance]] = {}
+    for distance in distances:
+        grouped.setdefault(distance.term.id, []).append(distance)
+    return tuple(
+        ProposalView(
+            group[0].term.actor.name,
+            issue.describe(group[0].term.value) or group[0].term.summary,
+            tuple((d.party.name, d.describe(issue)) for d in group),
+        )
+        for group in grouped.values()
+    )
+
+
+@dataclass(frozen=True)
+class RowView:
+    """One row of the gap table as the page shows it: cells, gap, proposals and chart."""
+
+    issue: Issue
+    cells: tuple[CellView, ...]
+    gap: gaps.IssueGap
+    proposals: tuple[ProposalView, ...]
+    chart: charts.RangeChart | None
+
+
+def row_view(
+    table: NegotiationTable, row: Row, withdrawn: dict[tuple[int, int], Position]
+) -> RowView:
+    lanes = [
+        charts.Lane(
+            table.actors[cell.participant.pk],
+            cell.participant.actor.colour,
+            table.engine.current[(row.issue.pk, cell.participant.pk)],
+        )
+        for cell in row.cells
+        if cell.position is not None
+    ]
+    return RowView(
+        row.issue,
+        tuple(
+            CellView(
+                cell.participant, cell.position, withdrawn.get((row.issue.pk, cell.participant.pk))
+            )
+            for cell in row.cells
+        ),
+        row.gap,
+        proposal_views(row.gap.issue, row.proposals),
+        charts.range_chart(row.gap.issue, lanes, row.gap),
+    )
+
+
+def recent_changes(negotiation: Negotiation):
+    """Positions of the negotiation, the most recently recorded or changed first."""
+    return (
+        Position.objects.for_negotiation(negotiation)
+        .select_related(
+            "participant__actor", "issue", "source", "status_source", "package", "value_option"
+        )
+        .order_by("-updated_at", "-id")
     )
 
 

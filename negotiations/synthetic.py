@@ -70,6 +70,7 @@ COLUMNS = (
     "package_id",
     "recorded_by_id",
     "recorded_at",
+    "updated_at",
 )
 
 
@@ -225,6 +226,7 @@ def _position_rows(rng, shape, participants, issues, options_of, sources, first_
             False,
             None,
             None,
+            recorded + dt.timedelta(microseconds=index),
             recorded + dt.timedelta(microseconds=index),
         )
 

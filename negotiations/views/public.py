@@ -1,15 +1,59 @@
-"""What readers see. Plain function views: read the input, ask the domain, render."""
+"""What readers see. Plain function views: read the input through a form, ask the domain, render.
 
-from django.http import HttpRequest, HttpResponse
+Every page here answers conditional requests (ETag and Last-Modified from the negotiation's
+`data_changed_at`) and runs a fixed number of queries whatever the length of the history.
+"""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.db.models import Prefetch, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
+from django.views.decorators.vary import vary_on_headers
 
-from negotiations import snapshot
-from negotiations.models import Negotiation
+from negotiations import charts, snapshot
+from negotiations.forms import AsOfForm, PageForm, TableQueryForm
+from negotiations.models import (
+    Issue,
+    Negotiation,
+    Participant,
+    Position,
+    Round,
+    Source,
+)
+from negotiations.views.conditional import (
+    conditional_on_negotiation,
+    conditional_on_public_list,
+    public_negotiation,
+)
+
+POSITIONS_PER_PAGE = 50
+SOURCES_PER_PAGE = 25
+
+
+def page_number(request: HttpRequest) -> tuple[int, PageForm]:
+    form = PageForm(request.GET)
+    page = form.cleaned_data.get("page") if form.is_valid() else None
+    return page or 1, form
+
+
+def paginate(request: HttpRequest, items, per_page: int):
+    """A page of `items`; a page number past the end gives the last page, a bad one the first."""
+    number, form = page_number(request)
+    paginator = Paginator(items, per_page)
+    return paginator.get_page(number), form
+
+
+def status_for(*forms) -> int:
+    return 400 if any(form.errors for form in forms) else 200
 
 
 @require_safe
+@conditional_on_public_list
 def home(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     negotiations = [
@@ -20,10 +64,197 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+@vary_on_headers("HX-Request")
+@conditional_on_negotiation
 def gap_table(request: HttpRequest, slug: str) -> HttpResponse:
-    return HttpResponse("table")
+    negotiation = public_negotiation(request, slug)
+    form = TableQueryForm(request.GET)
+    query = form.resolved()
+    table = snapshot.load_table(negotiation, query.as_of, query.known_by)
+    withdrawn = snapshot.load_withdrawn(negotiation, query.as_of) if query.show_withdrawn else {}
+    rows = table.sorted_by_gap() if query.sort == "gap" else list(table.rows)
+    context = {
+        "negotiation": negotiation,
+        "form": form,
+        "query": query,
+        "table": table,
+        "rows": [snapshot.row_view(table, row, withdrawn) for row in rows],
+        "packages": snapshot.load_packages(table),
+        "section": "table",
+    }
+    template = "negotiations/gap_table.html"
+    if request.htmx:
+        template += "#table-region"
+    return TemplateResponse(request, template, context, status=status_for(form))
 
 
 @require_safe
+@conditional_on_negotiation
+def package_detail(request: HttpRequest, slug: str, package: str) -> HttpResponse:
+    negotiation = public_negotiation(request, slug)
+    form = AsOfForm(request.GET)
+    query = TableQueryForm(request.GET).resolved()
+    table = snapshot.load_table(negotiation, query.as_of, query.known_by)
+    compared = {found.slug: (found, against) for found, against in snapshot.load_packages(table)}
+    if package not in compared:
+        raise Http404("No such package in this negotiation.")
+    found, against = compared[package]
+    rows = {row.issue.pk: row for row in table.rows}
+    terms = []
+    for index, term in enumerate(found.positions.all()):
+        term.issue = rows[term.issue_id].issue
+        facts = rows[term.issue_id].gap.issue
+        terms.append(
+            {
+                "term": term,
+                "parties": [
+                    {
+                        "held": party.terms[index].held,
+                        "held_value": facts.describe(party.terms[index].held.value)
+                        if party.terms[index].held
+                        else "",
+                        "words": party.terms[index].describe(facts),
+                        "state": party.terms[index].comparison.state,
+                    }
+                    for party in against
+                ],
+            }
+        )
+    return TemplateResponse(
+        request,
+        "negotiations/package.html",
+        {
+            "negotiation": negotiation,
+            "package": found,
+            "against": against,
+            "terms": terms,
+            "form": form,
+            "query": query,
+            "section": "table",
+        },
+        status=status_for(form),
+    )
+
+
+@require_safe
+@conditional_on_negotiation
 def issue_history(request: HttpRequest, slug: str, issue: str) -> HttpResponse:
-    return HttpResponse("issue")
+    negotiation = public_negotiation(request, slug)
+    found = get_object_or_404(Issue, negotiation=negotiation, slug=issue)
+    found.negotiation = negotiation
+    history = snapshot.load_issue_history(found)
+    rounds = list(
+        Round.objects.filter(negotiation=negotiation)
+        .select_related("source")
+        .order_by("started_on", "id")
+    )
+    chart = charts.history_chart(
+        history.facts, history.points, [(r.started_on, r.ended_on, r.title) for r in rounds]
+    )
+    positions = (
+        Position.objects.filter(issue=found)
+        .select_related("participant__actor", "source", "status_source", "package", "value_option")
+        .order_by("-stated_on", "-recorded_at", "-id")
+    )
+    page, page_form = paginate(request, positions, POSITIONS_PER_PAGE)
+    for position in page:
+        position.issue = found
+    return TemplateResponse(
+        request,
+        "negotiations/issue_history.html",
+        {
+            "negotiation": negotiation,
+            "issue": found,
+            "history": history,
+            "points": list(reversed(history.points)),
+            "chart": chart,
+            "rounds": rounds,
+            "page": page,
+            "section": "table",
+        },
+        status=status_for(page_form),
+    )
+
+
+@require_safe
+@conditional_on_negotiation
+def actor_positions(request: HttpRequest, slug: str, actor: str) -> HttpResponse:
+    negotiation = public_negotiation(request, slug)
+    participant = get_object_or_404(
+        Participant.objects.select_related("actor"), negotiation=negotiation, actor__slug=actor
+    )
+    today = timezone.localdate()
+    current = {
+        position.issue_id: position
+        for position in Position.objects.current_as_of(negotiation, today)
+        .filter(participant=participant)
+        .select_related("source", "package", "value_option")
+    }
+    issues = list(Issue.objects.filter(negotiation=negotiation).order_by("order", "id"))
+    for position in current.values():
+        position.issue = next(issue for issue in issues if issue.pk == position.issue_id)
+    history = (
+        Position.objects.filter(participant=participant)
+        .select_related("issue", "source", "status_source", "package", "value_option")
+        .order_by("-stated_on", "-recorded_at", "-id")
+    )
+    page, page_form = paginate(request, history, POSITIONS_PER_PAGE)
+    return TemplateResponse(
+        request,
+        "negotiations/actor.html",
+        {
+            "negotiation": negotiation,
+            "participant": participant,
+            "current": [(issue, current.get(issue.pk)) for issue in issues],
+            "page": page,
+            "section": "table",
+        },
+        status=status_for(page_form),
+    )
+
+
+@require_safe
+@conditional_on_negotiation
+def sources(request: HttpRequest, slug: str) -> HttpResponse:
+    negotiation = public_negotiation(request, slug)
+    cited = (
+        Source.objects.filter(
+            Q(positions__issue__negotiation=negotiation)
+            | Q(status_changes__issue__negotiation=negotiation)
+            | Q(packages__negotiation=negotiation)
+            | Q(rounds__negotiation=negotiation)
+        )
+        .distinct()
+        .order_by("-published_on", "outlet", "id")
+    )
+    supported = (
+        Position.objects.for_negotiation(negotiation)
+        .select_related("participant__actor", "issue", "value_option")
+        .order_by("issue__order", "stated_on", "id")
+    )
+    page, page_form = paginate(
+        request,
+        cited.prefetch_related(
+            Prefetch("positions", queryset=supported, to_attr="supported_positions")
+        ),
+        SOURCES_PER_PAGE,
+    )
+    return TemplateResponse(
+        request,
+        "negotiations/sources.html",
+        {"negotiation": negotiation, "page": page, "section": "sources"},
+        status=status_for(page_form),
+    )
+
+
+@require_safe
+@conditional_on_negotiation
+def changes(request: HttpRequest, slug: str) -> HttpResponse:
+    negotiation = public_negotiation(request, slug)
+    page, page_form = paginate(request, snapshot.recent_changes(negotiation), POSITIONS_PER_PAGE)
+    return TemplateResponse(
+        request,
+        "negotiations/changes.html",
+        {"negotiation": negotiation, "page": page, "section": "changes"},
+        status=status_for(page_form),
+    )

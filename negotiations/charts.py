@@ -1,0 +1,343 @@
+"""Geometry for the server-rendered SVG charts; templates only draw what is computed here.
+
+No scripts and no inline styles (the Content Security Policy forbids them): shapes carry classes
+for the stylesheet and presentation attributes (fill, stroke) for actor colours.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from negotiations import gaps
+
+RANGE_WIDTH = 250
+PLOT_LEFT, PLOT_RIGHT = 10, 176
+LABEL_X = 184
+LANE_HEIGHT = 13
+AXIS_Y = 14
+
+
+@dataclass(frozen=True)
+class Tick:
+    x: float
+    label: str
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One actor's value: a bar from x1 to x2 (equal for a point) on its own lane."""
+
+    y: float
+    x1: float
+    x2: float
+    colour: str
+    label: str
+    description: str
+    open_low: bool = False
+    open_high: bool = False
+    hollow: bool = False
+
+    @property
+    def is_point(self) -> bool:
+        return abs(self.x2 - self.x1) < 0.5
+
+
+@dataclass(frozen=True)
+class Band:
+    x: float
+    width: float
+    kind: str  # "gap-band" or "overlap-band"
+
+
+@dataclass(frozen=True)
+class RangeChart:
+    width: int
+    height: int
+    title: str
+    description: str
+    ticks: tuple[Tick, ...]
+    marks: tuple[Mark, ...]
+    bands: tuple[Band, ...]
+    axis_y: int = AXIS_Y
+    plot_left: int = PLOT_LEFT
+    plot_right: int = PLOT_RIGHT
+    label_x: int = LABEL_X
+
+
+@dataclass(frozen=True)
+class Lane:
+    actor: gaps.ActorRef
+    colour: str
+    position: gaps.PositionFact
+
+
+def _scale(low: Decimal, high: Decimal):
+    span = high - low
+    width = PLOT_RIGHT - PLOT_LEFT
+
+    def x(value: Decimal) -> float:
+        return PLOT_LEFT + float((value - low) / span) * width
+
+    return x
+
+
+def _quantity_domain(values: Sequence[gaps.Range]) -> tuple[Decimal, Decimal]:
+    ends = [end for value in values for end in value.finite_ends()]
+    low, high = min(ends), max(ends)
+    if low == high:
+        low, high = low - 1, high + 1
+    padding = (high - low) * Decimal("0.08")
+    lower = low - padding
+    if low >= 0:
+        lower = max(lower, Decimal(0))  # counts do not go below zero
+    return lower, high + padding
+
+
+def range_chart(
+    issue: gaps.IssueFacts, lanes: Sequence[Lane], gap: gaps.IssueGap
+) -> RangeChart | None:
+    """Every actor's value or range on one axis, with the issue's gap or overlap shaded."""
+    lanes = [lane for lane in lanes if lane.position.value is not None]
+    if issue.kind == gaps.Kind.TEXT or not lanes:
+        return None
+    height = AXIS_Y + 6 + LANE_HEIGHT * len(lanes)
+    if issue.kind == gaps.Kind.QUANTITY:
+        ticks, marks, bands = _quantity_shapes(issue, lanes, gap)
+    else:
+        labels = ("no", "yes") if issue.kind == gaps.Kind.YES_NO else issue.scale
+        ticks, marks = _category_shapes(issue, lanes, labels)
+        bands = ()
+    described = "; ".join(mark.description for mark in marks)
+    return RangeChart(
+        RANGE_WIDTH,
+        height,
+        f"{issue.title}: every actor's position on one axis",
+        f"{described}. Gap: {gap.describe()}.",
+        ticks,
+        marks,
+        bands,
+    )
+
+
+def _lane_y(index: int) -> float:
+    return AXIS_Y + 10 + index * LANE_HEIGHT
+
+
+def _describe(issue: gaps.IssueFacts, lane: Lane) -> str:
+    return f"{lane.actor.name} {lane.position.stance}: {issue.describe(lane.position.value)}"
+
+
+def _quantity_shapes(issue, lanes, gap):
+    values = [lane.position.value for lane in lanes]
+    low, high = _quantity_domain(values)
+    x = _scale(low, high)
+    ticks = tuple(
+        Tick(x(value), gaps.format_number(value))
+        for value in sorted(
+            {
+                min(end for v in values for end in v.finite_ends()),
+                max(end for v in values for end in v.finite_ends()),
+            }
+        )
+    )
+    marks = []
+    for index, lane in enumerate(lanes):
+        value = lane.position.value
+        marks.append(
+            Mark(
+                _lane_y(index),
+                x(value.low) if value.low is not None else PLOT_LEFT,
+                x(value.high) if value.high is not None else PLOT_RIGHT,
+                lane.colour,
+                lane.actor.name,
+                _describe(issue, lane),
+                open_low=value.low is None,
+                open_high=value.high is None,
+                hollow=lane.position.stance == gaps.Stance.REJECTION,
+            )
+        )
+    bands = []
+    if gap.widest is not None and isinstance(gap.widest.demand.value, gaps.Range):
+        first, second = gap.widest.demand.value, gap.widest.answer.value
+        comparison = gap.widest.comparison
+        if comparison.overlap is not None:
+            start = x(comparison.overlap.low) if comparison.overlap.low is not None else PLOT_LEFT
+            end = x(comparison.overlap.high) if comparison.overlap.high is not None else PLOT_RIGHT
+            bands.append(Band(start, max(end - start, 2.0), "overlap-band"))
+        elif isinstance(second, gaps.Range) and comparison.distance:
+            lower, upper = (first, second) if _below(first, second) else (second, first)
+            start, end = x(lower.high), x(upper.low)
+            bands.append(Band(start, end - start, "gap-band"))
+    return ticks, tuple(marks), tuple(bands)
+
+
+def _below(first: gaps.Range, second: gaps.Range) -> bool:
+    return first.high is not None and second.low is not None and first.high < second.low
+
+
+def _category_shapes(issue, lanes, labels):
+    step = (PLOT_RIGHT - PLOT_LEFT) / max(len(labels) - 1, 1)
+    positions = [PLOT_LEFT + index * step for index in range(len(labels))]
+    ticks = tuple(Tick(x, label) for x, label in zip(positions, labels, strict=True))
+    marks = []
+    for index, lane in enumerate(lanes):
+        value = lane.position.value
+        slot = (1 if value else 0) if issue.kind == gaps.Kind.YES_NO else int(value)
+        marks.append(
+            Mark(
+                _lane_y(index),
+                positions[slot],
+                positions[slot],
+                lane.colour,
+                lane.actor.name,
+                _describe(issue, lane),
+                hollow=lane.position.stance == gaps.Stance.REJECTION,
+            )
+        )
+    return ticks, tuple(marks)
+
+
+# ---------------------------------------------------------------------------------------------
+# The gap over time
+
+
+HISTORY_WIDTH, HISTORY_HEIGHT = 760, 260
+H_LEFT, H_RIGHT, H_TOP, H_BOTTOM = 64, 740, 24, 222
+
+
+@dataclass(frozen=True)
+class HistoryPoint:
+    x: float
+    y: float
+    state: str
+    label: str
+
+
+@dataclass(frozen=True)
+class RoundBand:
+    x: float
+    width: float
+    label: str
+
+
+@dataclass(frozen=True)
+class HistoryChart:
+    width: int
+    height: int
+    title: str
+    description: str
+    path: str
+    points: tuple[HistoryPoint, ...]
+    x_ticks: tuple[Tick, ...]
+    y_ticks: tuple[tuple[float, str], ...]
+    rounds: tuple[RoundBand, ...]
+    baseline: float = H_BOTTOM
+    left: int = H_LEFT
+    right: int = H_RIGHT
+    top: int = H_TOP
+
+
+def _y_value(issue: gaps.IssueFacts, gap: gaps.IssueGap) -> float | None:
+    """Quantities chart their distance in the unit; other kinds their normalised gap."""
+    if gap.state not in (gaps.GapState.AGREED, gaps.GapState.APART):
+        return None
+    if issue.kind == gaps.Kind.QUANTITY and not gap.widest.comparison.opposed:
+        return float(gap.distance or 0)
+    return gap.normalised or 0.0
+
+
+def history_chart(
+    issue: gaps.IssueFacts,
+    points: Sequence[gaps.GapPoint],
+    rounds: Sequence[tuple[dt.date, dt.date | None, str]],
+) -> HistoryChart | None:
+    """The gap on each change day as a step line (a gap holds until the next change)."""
+    if not points:
+        return None
+    first = min([points[0].day, *(start for start, _, _ in rounds)])
+    latest = max([points[-1].day, *(end or start for start, end, _ in rounds)])
+    # A margin after the last change, so that the last step is visible.
+    last = latest + dt.timedelta(days=max(1, (latest - first).days // 20))
+    until = last
+    span_days = max((last - first).days, 1)
+
+    def x(day: dt.date) -> float:
+        return H_LEFT + (day - first).days / span_days * (H_RIGHT - H_LEFT)
+
+    values = [_y_value(issue, point.gap) for point in points]
+    quantity = issue.kind == gaps.Kind.QUANTITY and any(
+        p.gap.widest and not p.gap.widest.comparison.opposed for p in points
+    )
+    top_value = max([v for v in values if v is not None] + [1.0])
+
+    def y(value: float) -> float:
+        return H_BOTTOM - value / top_value * (H_BOTTOM - H_TOP)
+
+    chart_points = []
+    segments: list[str] = []
+    previous: tuple[float, float] | None = None
+    for point, value in zip(points, values, strict=True):
+        px = x(point.day)
+        if value is None:
+            chart_points.append(
+                HistoryPoint(
+                    px, H_BOTTOM, "unknown", f"{point.day:%-d %b %Y}: {point.gap.describe()}"
+                )
+            )
+            previous = None
+            continue
+        py = y(value)
+        if previous is None:
+            segments.append(f"M{px:.1f},{py:.1f}")
+        else:
+            segments.append(f"H{px:.1f}V{py:.1f}")
+        previous = (px, py)
+        state = "agreed" if point.gap.state == gaps.GapState.AGREED else "apart"
+        chart_points.append(
+            HistoryPoint(px, py, state, f"{point.day:%-d %b %Y}: {point.gap.describe()}")
+        )
+    if previous is not None:
+        segments.append(f"H{x(last):.1f}")
+
+    if quantity:
+        y_ticks = tuple(
+            (
+                y(top_value * fraction),
+                gaps.format_number(Decimal(str(round(top_value * fraction, 2)))),
+            )
+            for fraction in (0, 0.5, 1)
+        )
+    else:
+        y_ticks = ((y(0.0), "agreed"), (y(0.5), "halfway"), (y(1.0), "opposed"))
+    x_ticks = _date_ticks(first, last, x)
+    bands = tuple(
+        RoundBand(x(start), max(x(end or until) - x(start), 4.0), label)
+        for start, end, label in rounds
+    )
+    unit = f" ({issue.unit} apart)" if quantity and issue.unit else ""
+    return HistoryChart(
+        HISTORY_WIDTH,
+        HISTORY_HEIGHT,
+        f"{issue.title}: the gap over time{unit}",
+        f"{len(points)} changes from {points[0].day:%-d %B %Y} to {points[-1].day:%-d %B %Y}; "
+        f"latest: {points[-1].gap.describe()}.",
+        "".join(segments),
+        tuple(chart_points),
+        x_ticks,
+        y_ticks,
+        bands,
+    )
+
+
+def _date_ticks(first: dt.date, last: dt.date, x) -> tuple[Tick, ...]:
+    span = (last - first).days
+    if span <= 10:
+        days = [first + dt.timedelta(days=offset) for offset in range(span + 1)]
+        return tuple(Tick(x(day), f"{day:%-d %b}") for day in days)
+    count = 6
+    days = [first + dt.timedelta(days=round(span * index / (count - 1))) for index in range(count)]
+    label = "%b %Y" if span > 120 else "%-d %b"
+    return tuple(Tick(x(day), format(day, label)) for day in days)

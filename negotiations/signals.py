@@ -1,0 +1,85 @@
+"""Keep `Negotiation.data_changed_at` true: whatever a reader sees of a negotiation changes it.
+
+Feeds, ETag/Last-Modified and caches are keyed on that one column, so one indexed read tells
+whether anything shown for a negotiation changed. Bulk paths that bypass signals (the CSV importer,
+the synthetic data generator) call `touch` themselves.
+"""
+
+from collections.abc import Iterable
+
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
+from django.dispatch import receiver
+from django.utils import timezone
+
+from negotiations.models import (
+    Actor,
+    Issue,
+    Negotiation,
+    Package,
+    Participant,
+    Position,
+    Round,
+    ScaleOption,
+    Source,
+)
+
+
+def touch(negotiation_ids: Iterable[int]) -> None:
+    ids = {pk for pk in negotiation_ids if pk is not None}
+    if ids:
+        Negotiation.objects.filter(pk__in=ids).update(data_changed_at=timezone.now())
+
+
+@receiver(pre_save, sender=Negotiation)
+def negotiation_changed(sender, instance: Negotiation, raw: bool = False, **kwargs) -> None:
+    if not raw:
+        instance.data_changed_at = timezone.now()
+
+
+@receiver(post_save, sender=Issue)
+@receiver(post_delete, sender=Issue)
+@receiver(post_save, sender=Participant)
+@receiver(post_delete, sender=Participant)
+@receiver(post_save, sender=Package)
+@receiver(post_delete, sender=Package)
+@receiver(post_save, sender=Round)
+@receiver(post_delete, sender=Round)
+def part_of_negotiation_changed(sender, instance, raw: bool = False, **kwargs) -> None:
+    if not raw:
+        touch([instance.negotiation_id])
+
+
+@receiver(post_save, sender=Position)
+@receiver(post_delete, sender=Position)
+@receiver(post_save, sender=ScaleOption)
+@receiver(post_delete, sender=ScaleOption)
+def part_of_issue_changed(sender, instance, raw: bool = False, **kwargs) -> None:
+    if not raw:
+        touch(Issue.objects.filter(pk=instance.issue_id).values_list("negotiation_id", flat=True))
+
+
+@receiver(m2m_changed, sender=Round.attendees.through)
+def attendees_changed(sender, instance, action: str, **kwargs) -> None:
+    if action.startswith("post_") and isinstance(instance, Round):
+        touch([instance.negotiation_id])
+
+
+@receiver(post_save, sender=Source)
+@receiver(post_delete, sender=Source)
+def source_changed(sender, instance: Source, raw: bool = False, **kwargs) -> None:
+    if raw or kwargs.get("created"):
+        return
+    citing = (
+        Negotiation.objects.filter(issues__positions__source=instance),
+        Negotiation.objects.filter(issues__positions__status_source=instance),
+        Negotiation.objects.filter(packages__source=instance),
+        Negotiation.objects.filter(rounds__source=instance),
+    )
+    touch(pk for queryset in citing for pk in queryset.values_list("pk", flat=True))
+
+
+@receiver(post_save, sender=Actor)
+def actor_changed(sender, instance: Actor, raw: bool = False, **kwargs) -> None:
+    if raw or kwargs.get("created"):
+        return
+    touch(instance.participations.values_list("negotiation_id", flat=True))

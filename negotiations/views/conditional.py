@@ -1,0 +1,84 @@
+"""Conditional GET for public pages and exports: ETag and Last-Modified from the negotiation's
+`data_changed_at`, so an unchanged page is answered 304 after one indexed read."""
+
+import datetime as dt
+import hashlib
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.views.decorators.http import condition
+
+from negotiations.models import Negotiation
+
+
+def public_negotiation(request: HttpRequest, slug: str) -> Negotiation:
+    """The public negotiation named in the address, looked up once per request; else 404."""
+    found = getattr(request, "_public_negotiation", None)
+    if found is None or found.slug != slug:
+        found = get_object_or_404(Negotiation.objects.public(), slug=slug)
+        request._public_negotiation = found
+    return found
+
+
+def _viewer(request: HttpRequest) -> str:
+    # Signed-in users see edit controls and their own CSRF token: never share their variant.
+    if request.user.is_authenticated:
+        return f"user {request.user.pk} {request.META.get('CSRF_COOKIE', '')}"
+    return "reader"
+
+
+def _tag(request: HttpRequest, *parts: str) -> str:
+    key = "|".join(
+        [
+            *parts,
+            request.get_full_path(),
+            timezone.localdate().isoformat(),  # "today" tables change at midnight
+            "fragment" if getattr(request, "htmx", False) else "page",
+            _viewer(request),
+        ]
+    )
+    return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
+
+
+def _start_of_today() -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time.min))
+
+
+def _negotiation_etag(request: HttpRequest, slug: str, **kwargs) -> str:
+    negotiation = public_negotiation(request, slug)
+    return _tag(request, negotiation.slug, negotiation.data_changed_at.isoformat())
+
+
+def _negotiation_last_modified(request: HttpRequest, slug: str, **kwargs) -> dt.datetime:
+    return max(public_negotiation(request, slug).data_changed_at, _start_of_today())
+
+
+conditional_on_negotiation = condition(
+    etag_func=_negotiation_etag, last_modified_func=_negotiation_last_modified
+)
+
+
+def _latest_public_change(request: HttpRequest) -> dt.datetime:
+    cached = getattr(request, "_latest_public_change", None)
+    if cached is None:
+        latest = (
+            Negotiation.objects.public()
+            .order_by("-data_changed_at")
+            .values_list("data_changed_at", flat=True)
+            .first()
+        )
+        cached = max(latest or _start_of_today(), _start_of_today())
+        request._latest_public_change = cached
+    return cached
+
+
+def _list_etag(request: HttpRequest, **kwargs) -> str:
+    count = Negotiation.objects.public().count()
+    return _tag(request, "home", _latest_public_change(request).isoformat(), str(count))
+
+
+conditional_on_public_list = condition(
+    etag_func=_list_etag,
+    last_modified_func=lambda request, **kwargs: _latest_public_change(request),
+)

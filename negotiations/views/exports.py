@@ -1,0 +1,442 @@
+"""Machine-readable siblings of the gap table: gaps.csv, gaps.json and positions.csv.
+
+positions.csv is streamed straight from the database: on PostgreSQL as the output of
+`COPY (SELECT …) TO STDOUT WITH CSV`, regrouped into 64 KiB chunks; on SQLite from a cursor
+through Python's csv module. Both produce the same bytes: one SQL query shapes every cell
+(dates, numbers, booleans, formula neutralising) on either database.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+
+from negotiations import gaps, snapshot
+from negotiations.forms import AsOfForm, TableQueryForm
+from negotiations.models import Negotiation, Position
+from negotiations.spreadsheets import POSITION_HEADER, POSITION_TEXT_COLUMNS, neutralise
+from negotiations.views.conditional import conditional_on_negotiation, public_negotiation
+
+CHUNK = 64 * 1024
+CSV_TYPE = "text/csv; charset=utf-8"
+
+
+def attachment(response: HttpResponse, negotiation: Negotiation, what: str, day, ext: str):
+    response["Content-Disposition"] = (
+        f'attachment; filename="{negotiation.slug}_{what}_{day.isoformat()}.{ext}"'
+    )
+    return response
+
+
+def bad_query(request: HttpRequest, negotiation: Negotiation, form) -> HttpResponse:
+    return TemplateResponse(
+        request,
+        "negotiations/bad_query.html",
+        {"negotiation": negotiation, "form": form},
+        status=400,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The gap table
+
+
+GAP_HEADER = (
+    "as_of",
+    "known_by",
+    "negotiation",
+    "issue",
+    "issue_title",
+    "issue_kind",
+    "unit",
+    "actor",
+    "actor_name",
+    "role",
+    "stance",
+    "value_min",
+    "value_max",
+    "value_bool",
+    "value_option",
+    "summary",
+    "stated_on",
+    "source",
+    "source_outlet",
+    "source_grade",
+    "credibility",
+    "package",
+    "conditional",
+    "gap",
+    "gap_state",
+    "gap_distance",
+    "gap_normalised",
+    "gap_between",
+)
+GAP_TEXT_COLUMNS = {"issue_title", "actor_name", "summary", "source_outlet", "gap", "gap_between"}
+
+
+def _number(value) -> str:
+    return "" if value is None else gaps.format_number(value)
+
+
+def _flag(value: bool | None) -> str:
+    return "" if value is None else ("true" if value else "false")
+
+
+def gap_rows(table: snapshot.NegotiationTable) -> Iterator[dict[str, str]]:
+    """One row per issue and actor, with the issue's gap on each row."""
+    for row in table.rows:
+        gap = row.gap
+        between = " vs ".join(actor.name for actor in gap.between) if gap.between else ""
+        common = {
+            "as_of": table.as_of.isoformat(),
+            "known_by": table.engine.known_by.isoformat() if table.engine.known_by else "",
+            "negotiation": table.negotiation.slug,
+            "issue": row.issue.slug,
+            "issue_title": row.issue.title,
+            "issue_kind": row.issue.kind,
+            "unit": row.issue.unit,
+            "gap": gap.describe(),
+            "gap_state": gap.state.value,
+            "gap_distance": "" if gap.distance is None else _number(gap.distance),
+            "gap_normalised": "" if gap.normalised is None else f"{gap.normalised:.4f}",
+            "gap_between": between,
+        }
+        for cell in row.cells:
+            position = cell.position
+            yield common | {
+                "actor": cell.participant.actor.slug,
+                "actor_name": cell.participant.actor.name,
+                "role": cell.participant.role,
+                "stance": position.stance if position else "",
+                "value_min": _number(position.value_min) if position else "",
+                "value_max": _number(position.value_max) if position else "",
+                "value_bool": _flag(position.value_bool) if position else "",
+                "value_option": position.value_option.key
+                if position and position.value_option
+                else "",
+                "summary": position.summary if position else "",
+                "stated_on": position.stated_on.isoformat() if position else "",
+                "source": position.source.slug if position else "",
+                "source_outlet": position.source.outlet if position else "",
+                "source_grade": position.source.grade if position else "",
+                "credibility": str(position.credibility) if position else "",
+                "package": position.package.slug if position and position.package else "",
+                "conditional": _flag(bool(position.conditions)) if position else "",
+            }
+
+
+@require_safe
+@conditional_on_negotiation
+def gaps_csv(request: HttpRequest, slug: str) -> HttpResponse:
+    negotiation = public_negotiation(request, slug)
+    form = AsOfForm(request.GET)
+    if not form.is_valid():
+        return bad_query(request, negotiation, form)
+    query = TableQueryForm(request.GET).resolved()
+    table = snapshot.load_table(negotiation, query.as_of, query.known_by)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=GAP_HEADER, lineterminator="\n")
+    writer.writeheader()
+    for row in gap_rows(table):
+        writer.writerow(
+            {
+                key: neutralise(value) if key in GAP_TEXT_COLUMNS else value
+                for key, value in row.items()
+            }
+        )
+    response = HttpResponse(buffer.getvalue(), content_type=CSV_TYPE)
+    return attachment(response, negotiation, "gaps", query.as_of, "csv")
+
+
+def _comparison_json(issue: gaps.IssueFacts, comparison: gaps.Comparison) -> dict:
+    return {
+        "state": comparison.state.value,
+        "words": gaps.describe_comparison(issue, comparison),
+        "distance": None if comparison.distance is None else float(comparison.distance),
+        "normalised": comparison.normalised,
+        "opposed": comparison.opposed,
+    }
+
+
+def _position_json(position: Position | None) -> dict | None:
+    if position is None:
+        return None
+    return {
+        "id": str(position.uid),
+        "stance": position.stance,
+        "value": position.value_display,
+        "value_min": None if position.value_min is None else float(position.value_min),
+        "value_max": None if position.value_max is None else float(position.value_max),
+        "value_bool": position.value_bool,
+        "value_option": position.value_option.key if position.value_option else None,
+        "summary": position.summary,
+        "stated_on": position.stated_on.isoformat(),
+        "status": position.status,
+        "conditions": position.conditions,
+        "vague": position.is_vague,
+        "package": position.package.slug if position.package else None,
+        "source": {
+            "slug": position.source.slug,
+            "outlet": position.source.outlet,
+            "headline": position.source.headline,
+            "url": position.source.url,
+            "published_on": position.source.published_on.isoformat(),
+            "grade": position.source.grade,
+        },
+        "attribution": position.attribution,
+        "credibility": position.credibility,
+    }
+
+
+@require_safe
+@conditional_on_negotiation
+def gaps_json(request: HttpRequest, slug: str) -> HttpResponse:
+    negotiation = public_negotiation(request, slug)
+    form = AsOfForm(request.GET)
+    if not form.is_valid():
+        return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
+    query = TableQueryForm(request.GET).resolved()
+    table = snapshot.load_table(negotiation, query.as_of, query.known_by)
+    document = {
+        "negotiation": {
+            "slug": negotiation.slug,
+            "title": negotiation.title,
+            "status": negotiation.status,
+            "url": request.build_absolute_uri(negotiation.get_absolute_url()),
+        },
+        "as_of": query.as_of.isoformat(),
+        "known_by": query.known_by.isoformat() if query.known_by else None,
+        "summary": {
+            "agreed": table.engine.agreed,
+            "apart": table.engine.apart,
+            "unknown": table.engine.unknown,
+        },
+        "actors": [
+            {
+                "slug": p.actor.slug,
+                "name": p.actor.name,
+                "short_name": p.actor.short_name,
+                "role": p.role,
+                "kind": p.actor.kind,
+                "wikidata_qid": p.actor.wikidata_qid or None,
+            }
+            for p in table.participants
+        ],
+        "issues": [
+            {
+                "slug": row.issue.slug,
+                "title": row.issue.title,
+                "kind": row.issue.kind,
+                "unit": row.issue.unit or None,
+                "gap": {
+                    "state": row.gap.state.value,
+                    "words": row.gap.describe(),
+                    "distance": None if row.gap.distance is None else float(row.gap.distance),
+                    "normalised": row.gap.normalised,
+                    "between": [a.name for a in row.gap.between] if row.gap.between else [],
+                    "overlap": (
+                        None
+                        if row.gap.overlap is None
+                        else row.gap.overlap.describe(row.issue.unit, row.issue.unit_singular)
+                    ),
+                },
+                "positions": {
+                    cell.participant.actor.slug: _position_json(cell.position) for cell in row.cells
+                },
+                "proposals": [
+                    {
+                        "proposer": distance.term.actor.name,
+                        "party": distance.party.name,
+                        **_comparison_json(row.gap.issue, distance.comparison),
+                        "words": distance.describe(row.gap.issue),
+                    }
+                    for distance in row.proposals
+                ],
+            }
+            for row in table.rows
+        ],
+    }
+    response = HttpResponse(
+        json.dumps(document, ensure_ascii=False, indent=2), content_type="application/json"
+    )
+    return attachment(response, negotiation, "gaps", query.as_of, "json")
+
+
+# ---------------------------------------------------------------------------------------------
+# Every position
+
+
+def _text(column: str, expression: str) -> str:
+    """A text cell: empty as NULL (so both databases write it unquoted), formulas neutralised."""
+    if connection.vendor == "postgresql":
+        starts = "'=', '+', '-', '@', chr(9), chr(13), ''''"
+    else:
+        starts = "'=', '+', '-', '@', char(9), char(13), ''''"
+    return (
+        f"CASE WHEN {expression} = '' THEN NULL "
+        f"WHEN substr({expression}, 1, 1) IN ({starts}) THEN '''' || {expression} "
+        f"ELSE {expression} END AS {column}"
+    )
+
+
+def _decimal(column: str, expression: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"trim_scale({expression}) AS {column}"
+    # SQLite keeps decimals as numbers: integers print bare, others as Python floats would.
+    return f"{expression} AS {column}"
+
+
+def _boolean(column: str, expression: str) -> str:
+    return (
+        f"CASE WHEN {expression} IS NULL THEN NULL WHEN {expression} THEN 'true' "
+        f"ELSE 'false' END AS {column}"
+    )
+
+
+def _timestamp(column: str, expression: str) -> str:
+    if connection.vendor == "postgresql":
+        return (
+            f"to_char({expression} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') "
+            f"AS {column}"
+        )
+    return f"strftime('%Y-%m-%dT%H:%M:%fZ', {expression}) AS {column}"
+
+
+def positions_select(negotiation_id: int, as_of: str) -> str:
+    """The SELECT behind positions.csv; its columns are POSITION_HEADER, in order."""
+    columns = {
+        "id": "p.uid",
+        "negotiation": "n.slug",
+        "actor": "a.slug",
+        "actor_name": "a.name",
+        "role": "pt.role",
+        "issue": "i.slug",
+        "issue_title": "i.title",
+        "issue_kind": "i.kind",
+        "unit": "i.unit",
+        "stance": "p.stance",
+        "value_min": "p.value_min",
+        "value_max": "p.value_max",
+        "value_bool": "p.value_bool",
+        "value_option": "o.key",
+        "summary": "p.summary",
+        "stated_on": "p.stated_on",
+        "source": "s.slug",
+        "source_outlet": "s.outlet",
+        "source_headline": "s.headline",
+        "source_url": "s.url",
+        "source_published_on": "s.published_on",
+        "source_grade": "s.grade",
+        "attribution": "p.attribution",
+        "credibility": "p.credibility",
+        "status": "p.status",
+        "status_source": "ss.slug",
+        "status_attribution": "p.status_attribution",
+        "status_changed_on": "p.status_changed_on",
+        "conditions": "p.conditions",
+        "vague": "p.is_vague",
+        "package": "pk.slug",
+        "recorded_at": "p.recorded_at",
+    }
+    selected = []
+    for name in POSITION_HEADER:
+        if name == "as_of":
+            selected.append(f"'{as_of}' AS as_of")
+        elif name in POSITION_TEXT_COLUMNS:
+            selected.append(_text(name, columns[name]))
+        elif name in ("value_min", "value_max"):
+            selected.append(_decimal(name, columns[name]))
+        elif name in ("value_bool", "vague"):
+            selected.append(_boolean(name, columns[name]))
+        elif name == "recorded_at":
+            selected.append(_timestamp(name, columns[name]))
+        else:
+            selected.append(f"{columns[name]} AS {name}")
+    table = Position._meta.db_table
+    return (
+        f"SELECT {', '.join(selected)} "
+        f"FROM {table} p "
+        "JOIN negotiations_issue i ON i.id = p.issue_id "
+        "JOIN negotiations_negotiation n ON n.id = i.negotiation_id "
+        "JOIN negotiations_participant pt ON pt.id = p.participant_id "
+        "JOIN negotiations_actor a ON a.id = pt.actor_id "
+        "JOIN negotiations_source s ON s.id = p.source_id "
+        "LEFT JOIN negotiations_source ss ON ss.id = p.status_source_id "
+        "LEFT JOIN negotiations_scaleoption o ON o.id = p.value_option_id "
+        "LEFT JOIN negotiations_package pk ON pk.id = p.package_id "
+        f"WHERE i.negotiation_id = {int(negotiation_id)} "
+        'ORDER BY i."order", i.id, p.stated_on, p.recorded_at, p.id'
+    )
+
+
+def stream_positions_csv(negotiation_id: int, as_of: str) -> Iterator[bytes]:
+    """positions.csv in chunks of about 64 KiB, never the whole file in memory."""
+    select = positions_select(negotiation_id, as_of)
+    if connection.vendor == "postgresql":
+        yield from _copy_chunks(select)
+    else:
+        yield from _cursor_chunks(select)
+
+
+def _copy_chunks(select: str) -> Iterator[bytes]:
+    with connection.cursor() as cursor:
+        copy_sql = f"COPY ({select}) TO STDOUT WITH (FORMAT csv, HEADER true)"
+        with cursor.cursor.copy(copy_sql) as copy:  # psycopg's own cursor, for COPY
+            pending: list[bytes] = []
+            size = 0
+            for block in copy:
+                pending.append(bytes(block))
+                size += len(block)
+                if size >= CHUNK:
+                    yield b"".join(pending)
+                    pending, size = [], 0
+            if pending:
+                yield b"".join(pending)
+
+
+def _sqlite_number(value) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _cursor_chunks(select: str) -> Iterator[bytes]:
+    decimal_columns = [POSITION_HEADER.index("value_min"), POSITION_HEADER.index("value_max")]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(POSITION_HEADER)
+    with connection.cursor() as cursor:
+        cursor.execute(select)
+        while rows := cursor.fetchmany(2000):
+            for row in rows:
+                row = list(row)
+                for index in decimal_columns:
+                    row[index] = _sqlite_number(row[index])
+                writer.writerow(row)
+            if buffer.tell() >= CHUNK:
+                yield buffer.getvalue().encode()
+                buffer.seek(0)
+                buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue().encode()
+
+
+@require_safe
+@conditional_on_negotiation
+def positions_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+    negotiation = public_negotiation(request, slug)
+    today = timezone.localdate()
+    response = StreamingHttpResponse(
+        stream_positions_csv(negotiation.pk, today.isoformat()), content_type=CSV_TYPE
+    )
+    return attachment(response, negotiation, "positions", today, "csv")

@@ -1,0 +1,357 @@
+"""The public site, as a reader meets it."""
+
+import datetime as dt
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from negotiations.models import Negotiation, Position
+from tests import builders
+from tests.conftest import SEED_SLUG
+
+pytestmark = pytest.mark.django_db
+
+TABLE = reverse("negotiations:gap_table", args=[SEED_SLUG])
+
+
+def text_of(response) -> str:
+    """The page's visible text, tags stripped and white space folded."""
+    html = response.content.decode()
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+    return re.sub(r" ([,.;:)’])", r"\1", text)
+
+
+# ---------------------------------------------------------------------------------------------
+# Home
+
+
+def test_home_lists_public_negotiations_with_their_state(client, seeded):
+    builders.negotiation("secret-talks", public=False, title="Secret talks")
+    response = client.get("/")
+    page = text_of(response)
+    assert response.status_code == 200
+    assert "Gaza hostage and ceasefire talks, 2025" in page
+    assert "Secret talks" not in page
+    assert "0 agreed · 4 apart · 7 unknown, of 11 issues" in page
+    assert "Widest gap: Commitment to end the war, opposed (Hamas and Israel)." in page
+    assert f'href="{TABLE}"' in response.content.decode()
+
+
+def test_home_says_so_when_nothing_is_public(client, db):
+    assert "No negotiation is public yet." in text_of(client.get("/"))
+
+
+# ---------------------------------------------------------------------------------------------
+# The gap table
+
+
+def test_gap_table_shows_positions_gaps_and_sources(client, seeded):
+    page = text_of(client.get(TABLE, {"as_of": "2025-04-14"}))
+    assert "Positions as of 14 April 2025" in page
+    assert "2 hostages apart US vs Hamas" in page
+    assert "Egypt proposes 8 hostages: Israel no position; Hamas 1 hostage apart" in page
+    assert "Offer 9 hostages 14 Apr 2025 · Al-Araby Al-Jadeed C2" in page
+    assert "opposed Hamas vs Israel" in page
+    assert "not enough positions Unanswered: Hamas" in page
+
+
+def test_gap_table_columns_are_parties_then_mediators_then_stakeholders(client, seeded):
+    html = client.get(TABLE).content.decode()
+    headers = re.findall(r'<th scope="col"><a href="[^"]+/actors/([^/]+)/"', html)
+    assert headers == [
+        "israel",
+        "hamas",
+        "egypt",
+        "qatar",
+        "united-states",
+        "palestinian-factions",
+        "hostage-families",
+    ]
+
+
+def test_gap_table_has_a_summary_above_it(client, seeded):
+    page = text_of(client.get(TABLE))
+    assert "0 agreed 4 apart 7 unknown Widest gap: Commitment to end the war, opposed" in page
+
+
+def test_each_row_has_an_accessible_range_chart(client, seeded):
+    html = client.get(TABLE).content.decode()
+    chart = re.search(r'<tr id="issue-living-hostages">.*?</tr>', html, re.S).group(0)
+    assert 'role="img"' in chart
+    assert '<title id="chart-title-living-hostages">Living hostages released: every actor' in chart
+    assert (
+        "Hamas offer: 9 hostages; Egypt proposal: 8 hostages; US demand: 11 hostages. "
+        "Gap: 2 hostages apart." in chart
+    )
+    assert 'class="gap-band"' in chart
+
+
+def test_cells_mark_packages_and_conditions(client, seeded):
+    html = client.get(TABLE).content.decode()
+    egypt_hostages = re.search(r'<tr id="issue-living-hostages">.*?</tr>', html, re.S).group(0)
+    assert "package</a>" in egypt_hostages
+    assert ">conditional</span>" in egypt_hostages
+
+
+def test_as_of_an_earlier_date_shows_the_table_as_it_was(client, seeded):
+    page = text_of(client.get(TABLE, {"as_of": "2025-04-13"}))
+    assert "Positions as of 13 April 2025" in page
+    assert "0 agreed 0 apart 11 unknown" in page
+    assert "9 hostages" not in page
+
+
+def test_only_what_had_been_reported_by_then(client, seeded):
+    page = text_of(client.get(TABLE, {"as_of": "2025-04-13", "known": "on"}))
+    assert "as reported by then" in page
+    assert "8 hostages" not in page  # the Egyptian proposal was reported on the 14th
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("14-04-2025", "Enter the date as YYYY-MM-DD, e.g. 2025-04-14."),
+        ("2025-02-30", "Enter the date as YYYY-MM-DD, e.g. 2025-04-14."),
+        ("<script>", "Enter the date as YYYY-MM-DD, e.g. 2025-04-14."),
+        ("2999-01-01", "1 January 2999 is in the future; pick a date up to today"),
+    ],
+)
+def test_a_bad_date_gets_a_clear_message_and_todays_table(client, seeded, value, message):
+    response = client.get(TABLE, {"as_of": value})
+    assert response.status_code == 400
+    page = text_of(response)
+    assert message in page
+    assert "Showing today’s table instead." in page
+    assert f"Positions as of {timezone.localdate():%-d %B %Y} (today)" in page
+
+
+def test_htmx_request_gets_only_the_table_region(client, seeded):
+    response = client.get(TABLE, {"as_of": "2025-04-13"}, headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<div id="table-region"')
+    assert "<html" not in html
+    assert "Positions as of 13 April 2025" in text_of(response)
+    assert "HX-Request" in response["Vary"]
+
+
+def test_the_same_address_loaded_directly_renders_the_same_table(client, seeded):
+    fragment = client.get(TABLE, {"as_of": "2025-04-13"}, headers={"HX-Request": "true"})
+    page = client.get(TABLE, {"as_of": "2025-04-13"})
+    assert fragment.content.decode().strip() in page.content.decode()
+
+
+def test_withdrawn_claims_are_shown_struck_through_with_who_denied_them(client, seeded):
+    hidden = text_of(client.get(TABLE))
+    assert "Reportedly willing to give up its weapons" not in hidden
+    shown = client.get(TABLE, {"withdrawn": "on"}).content.decode()
+    assert (
+        '<span class="withdrawn">Offer yes: Reportedly willing to give up its weapons</span>'
+        in shown
+    )
+    assert "denied by Unnamed senior Hamas source" in text_of(
+        client.get(TABLE, {"withdrawn": "on"})
+    )
+
+
+def test_sorting_by_gap_puts_the_widest_first(client, seeded):
+    html = client.get(TABLE, {"sort": "gap"}).content.decode()
+    rows = re.findall(r'<tr id="issue-([a-z-]+)">', html)
+    assert rows[:4] == ["end-of-war", "disarmament", "leadership-exile", "living-hostages"]
+
+
+def test_bad_sort_value_is_refused_with_a_message(client, seeded):
+    response = client.get(TABLE, {"sort": "sideways"})
+    assert response.status_code == 400
+
+
+def test_packages_are_listed_under_the_table(client, seeded):
+    page = text_of(client.get(TABLE))
+    assert "Egyptian proposal" in page
+    assert "Israel: 0 agreed, 0 apart, 5 unknown · Hamas: 1 agreed, 1 apart, 3 unknown" in page
+
+
+def test_a_private_negotiation_is_a_404_everywhere(client, db):
+    secret = builders.negotiation("secret", public=False)
+    issue = builders.issue(secret, "hostages")
+    party = builders.participant(secret, "north")
+    builders.position(party, issue, builders.source(), amount=5)
+    for url in [
+        reverse("negotiations:gap_table", args=["secret"]),
+        reverse("negotiations:issue_history", args=["secret", "hostages"]),
+        reverse("negotiations:actor", args=["secret", "north"]),
+        reverse("negotiations:sources", args=["secret"]),
+        reverse("negotiations:changes", args=["secret"]),
+        reverse("negotiations:feed", args=["secret"]),
+        reverse("negotiations:gaps_csv", args=["secret"]),
+        reverse("negotiations:gaps_json", args=["secret"]),
+        reverse("negotiations:positions_csv", args=["secret"]),
+    ]:
+        assert client.get(url).status_code == 404, url
+
+
+def test_unknown_negotiation_issue_actor_and_package_are_404(client, seeded):
+    assert client.get(reverse("negotiations:gap_table", args=["nope"])).status_code == 404
+    for name, extra in [("issue_history", "nope"), ("actor", "nope"), ("package", "nope")]:
+        assert (
+            client.get(reverse(f"negotiations:{name}", args=[SEED_SLUG, extra])).status_code == 404
+        )
+
+
+def test_pages_only_answer_get_and_head(client, seeded):
+    assert client.head(TABLE).status_code == 200
+    assert client.post(TABLE).status_code in (403, 405)
+
+
+# ---------------------------------------------------------------------------------------------
+# Package, issue, actor, sources, changes, feed
+
+
+def test_package_view_sets_the_package_against_each_party(client, seeded):
+    url = reverse("negotiations:package", args=[SEED_SLUG, "egyptian-proposal"])
+    page = text_of(client.get(url, {"as_of": "2025-04-14"}))
+    assert "Put forward by Egypt on 13 April 2025" in page
+    assert "Living hostages released Proposal 8 hostages" in page
+    assert "9 hostages Raised the number it would free to nine 1 hostage apart" in page
+    assert "Overall 0 agreed, 0 apart, 5 unknown 1 agreed, 1 apart, 3 unknown" in page
+
+
+def test_issue_page_has_the_gap_over_time_and_every_position(client, seeded):
+    url = reverse("negotiations:issue_history", args=[SEED_SLUG, "living-hostages"])
+    response = client.get(url)
+    page = text_of(response)
+    html = response.content.decode()
+    assert '<svg class="history-chart"' in html
+    assert (
+        '<title id="history-title">Living hostages released: the gap over time '
+        "(hostages apart)</title>" in html
+    )
+    assert "14 Apr 2025 2 hostages apart 2 0.18 US vs Hamas" in page
+    assert "13 Apr 2025 not enough positions" in page
+    assert "at least 11 hostages All the hostages it holds" in page  # conditional term, kept
+    assert "Cairo round" in page
+
+
+def test_issue_page_keeps_denied_claims_struck_through(client, seeded):
+    url = reverse("negotiations:issue_history", args=[SEED_SLUG, "disarmament"])
+    html = client.get(url).content.decode()
+    assert re.search(r'<p class="withdrawn">\s*<span class="stance stance--offer">', html)
+    assert "Denied</strong> by Unnamed senior Hamas source" in html
+
+
+def test_actor_page_lists_current_and_past_positions(client, seeded):
+    page = text_of(client.get(reverse("negotiations:actor", args=[SEED_SLUG, "hamas"])))
+    assert "Hamas: party in these talks; armed group." in page
+    assert "Living hostages released Offer 9 hostages" in page
+    assert "Wikidata Q38799" in page
+    assert "Reportedly willing to give up its weapons" in page  # past, denied
+
+
+def test_sources_page_lists_each_source_with_grade_and_positions(client, seeded):
+    page = text_of(client.get(reverse("negotiations:sources", args=[SEED_SLUG])))
+    assert "Al-Araby Al-Jadeed · 14 April 2025 · C fairly reliable" in page
+    assert "Pro-Qatari newspaper." in page
+    assert "Living hostages released: Hamas offer 9 hostages (C2)" in page
+
+
+def test_changes_page_lists_newest_first(client, seeded):
+    latest = Position.objects.get(summary="Eight bodies handed over")
+    latest.summary = "Eight bodies handed over (corrected)"
+    latest.save()
+    page = text_of(client.get(reverse("negotiations:changes", args=[SEED_SLUG])))
+    first_entry = page.split("Newest first.")[1]
+    assert first_entry.index("Eight bodies handed over (corrected)") < first_entry.index("Raised")
+    assert "changed" in first_entry[:200]
+
+
+def test_atom_feed_lists_changes_and_escapes_text(client, seeded):
+    position = Position.objects.get(summary="Eight bodies handed over")
+    position.summary = "<script>alert(1)</script> & more"
+    position.save()
+    response = client.get(reverse("negotiations:feed", args=[SEED_SLUG]))
+    assert response["Content-Type"].startswith("application/atom+xml")
+    feed = ET.fromstring(response.content)
+    ns = {"atom": "http://www.w3.org/2005/Atom"}
+    entries = feed.findall("atom:entry", ns)
+    assert len(entries) == 25
+    first = entries[0]
+    assert (
+        first.find("atom:title", ns).text
+        == "Egypt proposal on Bodies of deceased hostages returned (8 bodies)"
+    )
+    summary = first.find("atom:summary", ns).text
+    assert "&lt;script&gt;" in summary and "<script>" not in summary
+
+
+def test_pagination_of_long_lists(client, db):
+    negotiation = builders.negotiation("long")
+    issue = builders.issue(negotiation, "hostages")
+    party = builders.participant(negotiation, "north")
+    source = builders.source()
+    for amount in range(60):
+        builders.position(party, issue, source, amount=amount, summary=f"offer {amount}")
+    url = reverse("negotiations:issue_history", args=["long", "hostages"])
+    first = text_of(client.get(url))
+    assert "Page 1 of 2" in first and "offer 59" in first and "offer 5 " not in first
+    second = text_of(client.get(url, {"page": 2}))
+    assert "offer 5 " in second
+    assert client.get(url, {"page": "x"}).status_code == 400
+    assert "Page 2 of 2" in text_of(client.get(url, {"page": 99}))
+
+
+# ---------------------------------------------------------------------------------------------
+# Conditional requests
+
+
+@pytest.mark.parametrize(
+    "name", ["gap_table", "sources", "changes", "feed", "gaps_csv", "gaps_json", "positions_csv"]
+)
+def test_public_pages_answer_conditional_requests(client, seeded, name):
+    url = reverse(f"negotiations:{name}", args=[SEED_SLUG])
+    first = client.get(url)
+    assert first.status_code == 200
+    etag, modified = first["ETag"], first["Last-Modified"]
+    assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+    assert client.get(url, headers={"If-Modified-Since": modified}).status_code == 304
+    Position.objects.filter(summary="Eight bodies handed over").first().save()
+    changed = client.get(url, headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+    assert changed["ETag"] != etag
+
+
+def test_etag_differs_between_page_and_fragment_and_dates(client, seeded):
+    page = client.get(TABLE)["ETag"]
+    fragment = client.get(TABLE, headers={"HX-Request": "true"})["ETag"]
+    dated = client.get(TABLE, {"as_of": "2025-04-13"})["ETag"]
+    assert len({page, fragment, dated}) == 3
+
+
+def test_home_answers_conditional_requests(client, seeded):
+    first = client.get("/")
+    assert client.get("/", headers={"If-None-Match": first["ETag"]}).status_code == 304
+    Negotiation.objects.get(slug=SEED_SLUG).save()
+    assert client.get("/", headers={"If-None-Match": first["ETag"]}).status_code == 200
+
+
+def test_data_changed_at_follows_every_kind_of_change(seeded):
+    def changed_by(action) -> bool:
+        before = Negotiation.objects.get(pk=seeded.pk).data_changed_at
+        action()
+        return Negotiation.objects.get(pk=seeded.pk).data_changed_at > before
+
+    position = Position.objects.for_negotiation(seeded).first()
+    assert changed_by(position.save)
+    assert changed_by(position.source.save)
+    assert changed_by(position.participant.actor.save)
+    assert changed_by(position.issue.save)
+    assert changed_by(lambda: seeded.rounds.first().attendees.clear())
+    assert changed_by(seeded.packages.first().save)
+    assert changed_by(lambda: position.issue.options.exists() or position.participant.save())
+
+
+def test_dates_do_not_go_past_today(client, seeded):
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    assert client.get(TABLE, {"as_of": tomorrow.isoformat()}).status_code == 400
