@@ -18,6 +18,8 @@ class Rule:
     message: str
     condition: str
     """SQL that must hold for NEW; written to run on both PostgreSQL and SQLite."""
+    events: tuple[str, ...] = ("INSERT", "UPDATE")
+    """Which of its table's events the rule checks (OLD exists on UPDATE only)."""
 
     def __post_init__(self) -> None:
         if "'" in self.name + self.message:
@@ -82,6 +84,12 @@ TABLES = (
                 "(NEW.kind = OLD.kind AND NEW.negotiation_id = OLD.negotiation_id)"
                 " OR NOT EXISTS (SELECT 1 FROM negotiations_position WHERE issue_id = NEW.id)",
             ),
+            Rule(
+                "issue_with_options_stays_a_scale",
+                "an issue with scale options must stay a scale",
+                "NEW.kind = 'scale' OR NOT EXISTS (SELECT 1 FROM negotiations_scaleoption"
+                " WHERE issue_id = NEW.id)",
+            ),
         ),
     ),
     TableRules(
@@ -90,12 +98,15 @@ TABLES = (
         (
             Rule(
                 "participant_negotiation_fixed_once_used",
-                "a participant with positions or packages cannot move to another negotiation",
+                "a participant with positions, packages or rounds cannot move to another "
+                "negotiation",
                 "NEW.negotiation_id = OLD.negotiation_id"
                 " OR (NOT EXISTS (SELECT 1 FROM negotiations_position"
                 " WHERE participant_id = NEW.id)"
                 " AND NOT EXISTS (SELECT 1 FROM negotiations_package"
-                " WHERE proposer_id = NEW.id))",
+                " WHERE proposer_id = NEW.id)"
+                " AND NOT EXISTS (SELECT 1 FROM negotiations_round_attendees"
+                " WHERE participant_id = NEW.id))",
             ),
         ),
     ),
@@ -119,13 +130,31 @@ TABLES = (
     ),
     TableRules(
         "negotiations_scaleoption",
-        ("UPDATE",),
+        ("INSERT", "UPDATE"),
         (
+            Rule(
+                "scale_option_on_a_scale",
+                "only a scale issue has options",
+                "(SELECT kind FROM negotiations_issue WHERE id = NEW.issue_id) = 'scale'",
+            ),
             Rule(
                 "scale_option_stays_on_its_issue",
                 "a scale option in use cannot move to another issue",
                 "NEW.issue_id = OLD.issue_id OR NOT EXISTS (SELECT 1 FROM negotiations_position"
                 " WHERE value_option_id = NEW.id)",
+                events=("UPDATE",),
+            ),
+        ),
+    ),
+    TableRules(
+        "negotiations_round",
+        ("UPDATE",),
+        (
+            Rule(
+                "round_negotiation_fixed_once_attended",
+                "a round with attendees cannot move to another negotiation",
+                "NEW.negotiation_id = OLD.negotiation_id OR NOT EXISTS (SELECT 1 FROM"
+                " negotiations_round_attendees WHERE round_id = NEW.id)",
             ),
         ),
     ),
@@ -147,12 +176,7 @@ TABLES = (
 
 def postgresql_statements(table: TableRules) -> list[str]:
     function = f"{table.table}_rules"
-    checks = "\n".join(
-        f"  IF NOT ({rule.condition}) THEN\n"
-        f"    RAISE EXCEPTION '%: %', '{rule.name}', '{rule.message}' USING ERRCODE = '23514';\n"
-        "  END IF;"
-        for rule in table.rules
-    )
+    checks = "\n".join(_pg_check(rule, table) for rule in table.rules)
     events = " OR ".join(table.events)
     return [
         f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
@@ -163,6 +187,20 @@ def postgresql_statements(table: TableRules) -> list[str]:
     ]
 
 
+def _pg_check(rule: Rule, table: TableRules) -> str:
+    check = (
+        f"  IF NOT ({rule.condition}) THEN\n"
+        f"    RAISE EXCEPTION '%: %', '{rule.name}', '{rule.message}' USING ERRCODE = '23514';\n"
+        "  END IF;"
+    )
+    events = [event for event in table.events if event in rule.events]
+    if events == list(table.events):
+        return check
+    # Nested, not AND-ed: SQL does not promise to skip a condition that reads OLD on INSERT.
+    guard = " OR ".join(f"TG_OP = '{event}'" for event in events)
+    return f"  IF {guard} THEN\n{check}\n  END IF;"
+
+
 def sqlite_statements(table: TableRules) -> list[str]:
     statements = []
     for event in table.events:
@@ -170,6 +208,7 @@ def sqlite_statements(table: TableRules) -> list[str]:
         checks = "\n".join(
             f"  SELECT RAISE(ABORT, '{rule.name}: {rule.message}') WHERE NOT ({rule.condition});"
             for rule in table.rules
+            if event in rule.events
         )
         statements += [
             f"DROP TRIGGER IF EXISTS {trigger}",

@@ -206,20 +206,29 @@ class PositionFact:
     """When it became known: the source's publication date."""
     status: Status = Status.REPORTED
     status_changed_on: dt.date | None = None
+    status_reported_on: dt.date | None = None
+    """When the confirmation, denial or retraction became known: its source's date."""
     package_id: int | None = None
     in_conditional_package: bool = False
     summary: str = ""
 
-    def is_withdrawn_by(self, day: dt.date) -> bool:
-        return (
-            self.status in WITHDRAWN
-            and self.status_changed_on is not None
-            and self.status_changed_on <= day
+    def is_withdrawn_by(self, day: dt.date, known_by: dt.date | None = None) -> bool:
+        """Denied or retracted by `day` (and, with `known_by`, reported so by then)."""
+        if self.status not in WITHDRAWN or self.status_changed_on is None:
+            return False
+        if self.status_changed_on > day:
+            return False
+        return known_by is None or (
+            self.status_reported_on is not None and self.status_reported_on <= known_by
         )
 
     def stands_on(self, as_of: dt.date, known_by: dt.date | None = None) -> bool:
         """Whether this position can be its actor's current one on `as_of`."""
-        if self.stated_on > as_of or self.is_withdrawn_by(as_of) or self.in_conditional_package:
+        if (
+            self.stated_on > as_of
+            or self.is_withdrawn_by(as_of, known_by)
+            or self.in_conditional_package
+        ):
             return False
         return known_by is None or (self.reported_on is not None and self.reported_on <= known_by)
 
@@ -403,8 +412,9 @@ def issue_gap(issue: IssueFacts, current: Iterable[PositionFact]) -> IssueGap:
     """The gap on one issue between the current demands and the offers or rejections answering
     them, whoever holds them (a mediator pressing a demand counts).
 
-    The issue's gap is the widest pairing; ties keep the first demand and answer in the order
-    given. "Not enough positions" when nobody demands anything or no demand has an answer yet.
+    The issue's gap is the widest pairing; between equally wide ones, the pair whose actors were
+    added to the negotiation first. "Not enough positions" when nobody demands anything or no
+    demand has an answer yet.
 
     >>> issue = IssueFacts(1, "Living hostages released", Kind.QUANTITY, "hostages", "hostage")
     >>> day, at = dt.date(2025, 4, 14), dt.datetime(2025, 4, 14)
@@ -418,7 +428,11 @@ def issue_gap(issue: IssueFacts, current: Iterable[PositionFact]) -> IssueGap:
     """
     if issue.kind == Kind.TEXT:
         return IssueGap(issue, GapState.NOT_COMPUTED)
-    positions = [position for position in current if position.issue_id == issue.id]
+    # Sorted, so that ties name the same pair whatever order the positions came in.
+    positions = sorted(
+        (position for position in current if position.issue_id == issue.id),
+        key=lambda position: (position.actor.id, position.id),
+    )
     demands = [p for p in positions if p.stance == Stance.DEMAND]
     answers = [p for p in positions if p.stance in (Stance.OFFER, Stance.REJECTION)]
     pairings: list[Pairing] = []
@@ -460,6 +474,8 @@ class TermDistance:
     def describe(self, issue: IssueFacts) -> str:
         if self.held is None:
             return "no position"
+        if self.comparison.state == GapState.NOT_ENOUGH:
+            return "not comparable"  # e.g. it rejects some other term
         return describe_comparison(issue, self.comparison)
 
 

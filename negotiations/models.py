@@ -116,7 +116,9 @@ class Actor(models.Model):
     wikidata_qid = models.CharField(
         "Wikidata QID", max_length=20, blank=True, validators=[wikidata_qid]
     )
-    ucdp_actor_id = models.PositiveIntegerField("UCDP actor id", null=True, blank=True)
+    ucdp_actor_id = models.PositiveIntegerField(
+        "UCDP actor id", null=True, blank=True, validators=[MaxValueValidator(2_147_483_647)]
+    )
     acled_name = models.CharField("ACLED actor name", max_length=200, blank=True)
 
     class Meta:
@@ -142,6 +144,10 @@ class Actor(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        # One name per line, whatever line endings the form or file used.
+        self.other_names = "\n".join(self.other_names_list)
 
     @property
     def other_names_list(self) -> list[str]:
@@ -270,6 +276,10 @@ class ScaleOption(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+    def clean(self) -> None:
+        if self.issue_id and self.issue.kind != IssueKind.SCALE:
+            raise ValidationError({"issue": "Only a scale issue has options."})
 
 
 class Grade(models.TextChoices):
@@ -433,11 +443,13 @@ class PositionQuerySet(models.QuerySet):
         """Positions that could be someone's current position on `as_of`.
 
         Stated by then, not yet denied or retracted by then, not a term of a conditional
-        package, and (with `known_by`) reported by a source published by then.
+        package, and (with `known_by`) reported by a source published by then; with
+        `known_by`, a denial counts only once the source reporting it was published.
         """
-        positions = self.filter(stated_on__lte=as_of).exclude(
-            status__in=WITHDRAWN_STATUSES, status_changed_on__lte=as_of
-        )
+        withdrawn = Q(status__in=WITHDRAWN_STATUSES, status_changed_on__lte=as_of)
+        if known_by is not None:
+            withdrawn &= Q(status_source__published_on__lte=known_by)
+        positions = self.filter(stated_on__lte=as_of).exclude(withdrawn)
         positions = positions.exclude(package__is_conditional=True)
         if known_by is not None:
             positions = positions.filter(source__published_on__lte=known_by)

@@ -9,6 +9,7 @@ nothing; an edited file updates what changed. Nothing in the database is deleted
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tomllib
 import uuid
 from collections.abc import Iterable, Sequence
@@ -77,7 +78,7 @@ TABLES: dict[str, dict[str, Key]] = {
         "kind": Key("text", True),
         "role": Key("text", True),
         "colour": Key("text", default="#5b6770"),
-        "other_names": Key("list", default=()),
+        "other_names": Key("names", default=()),
         "wikidata_qid": TEXT_OPTIONAL,
         "ucdp_actor_id": Key("int"),
         "acled_name": TEXT_OPTIONAL,
@@ -111,7 +112,7 @@ TABLES: dict[str, dict[str, Key]] = {
         "location": Key("text", True),
         "started_on": Key("date", True),
         "ended_on": Key("date"),
-        "attendees": Key("list", default=()),
+        "attendees": Key("names", default=()),
         "attendance": TEXT_OPTIONAL,
         "outcome": TEXT_OPTIONAL,
         "source": TEXT_OPTIONAL,
@@ -165,14 +166,38 @@ FIELD_NAMES = {
 }
 
 
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+LARGEST_NUMBER = Decimal("999999999999.99")  # what the database's numeric(14, 2) holds
+
+
+def _check_text(value: Any) -> tuple[Any, str | None]:
+    if not isinstance(value, str):
+        return None, f"expected text in quotes, got {value!r}"
+    if CONTROL_CHARACTERS.search(value):
+        return None, "contains a control character (only tabs and line breaks are allowed)"
+    return value.strip(), None
+
+
+def _check_number(value: Any) -> tuple[Any, str | None]:
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        return None, f"expected a number, got {value!r}"
+    number = Decimal(value)
+    if not number.is_finite():
+        return None, f"expected a finite number, got {value!r}"
+    if abs(number) > LARGEST_NUMBER:
+        return None, f"{value} is too large (at most {LARGEST_NUMBER})"
+    rounded = number.quantize(Decimal("0.01"))
+    if rounded != number:
+        return None, f"{value} has more than two decimal places"
+    return rounded.normalize() if rounded == rounded.to_integral_value() else rounded, None
+
+
 def _check_value(kind: str, value: Any) -> tuple[Any, str | None]:
     """The value converted to its Python type, or an error message."""
     if kind == "any":
         return value, None
     if kind == "text":
-        if isinstance(value, str):
-            return value.strip(), None
-        return None, f"expected text in quotes, got {value!r}"
+        return _check_text(value)
     if kind == "bool":
         if isinstance(value, bool):
             return value, None
@@ -182,12 +207,7 @@ def _check_value(kind: str, value: Any) -> tuple[Any, str | None]:
             return value, None
         return None, f"expected a whole number, got {value!r}"
     if kind == "number":
-        if isinstance(value, bool) or not isinstance(value, int | Decimal):
-            return None, f"expected a number, got {value!r}"
-        number = Decimal(value)
-        if not number.is_finite():
-            return None, f"expected a finite number, got {value!r}"
-        return number, None
+        return _check_number(value)
     if kind == "date":
         if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
             return value, None
@@ -196,6 +216,18 @@ def _check_value(kind: str, value: Any) -> tuple[Any, str | None]:
         if isinstance(value, list):
             return value, None
         return None, f"expected a list in square brackets, got {value!r}"
+    if kind == "names":
+        if not isinstance(value, list):
+            return None, f"expected a list of text in square brackets, got {value!r}"
+        checked = []
+        for item in value:
+            text, error = _check_text(item)
+            if error:
+                return None, f"{item!r}: {error}"
+            if "\n" in text or "\r" in text:
+                return None, f"{item!r}: one name per item, without line breaks"
+            checked.append(text)
+        return checked, None
     raise AssertionError(kind)
 
 
@@ -216,6 +248,8 @@ def _check_table(raw: Any, table: str, where: str, problems: list[str]) -> dict[
             checked[key] = rule.default
             continue
         value, error = _check_value(rule.kind, raw[key])
+        if not error and rule.required and value == "":
+            error = "cannot be blank"
         if error:
             problems.append(f"{where}.{key}: {error}")
         checked[key] = value
@@ -262,7 +296,7 @@ def read_file(path: Path) -> SeedFile:
 
     problems: list[str] = []
     version = data.get("gapwatch_seed")
-    if version != FORMAT_VERSION:
+    if type(version) is not int or version != FORMAT_VERSION:
         problems.append(
             f"{name}: gapwatch_seed: expected {FORMAT_VERSION} (the format version), "
             f"got {version!r}"
@@ -336,7 +370,7 @@ def _check_references(seed: SeedFile, problems: list[str]) -> None:
 
     for entry in seed.tables["rounds"]:
         refer(entry, "source", "sources")
-        for attendee in entry["attendees"]:
+        for attendee in entry["attendees"] or []:
             if attendee not in defined["actors"]:
                 problems.append(
                     f"{seed.describe(entry)}.attendees: {attendee!r} is not one of the actors "
@@ -362,9 +396,15 @@ def _check_references(seed: SeedFile, problems: list[str]) -> None:
     uids: dict[uuid.UUID, dict] = {}
     negotiation_slug = seed.negotiation.get("slug") or ""
     for entry in seed.tables["positions"]:
+        identity = (entry.get(key) for key in ("actor", "issue", "stance", "source"))
+        if not entry["id"] and not (
+            all(isinstance(part, str) and part for part in identity)
+            and isinstance(entry.get("stated_on"), dt.date)
+        ):
+            continue  # the missing or malformed key is reported already
         try:
             uid = position_uid(negotiation_slug, entry)
-        except ValueError:
+        except (ValueError, AttributeError, TypeError):
             problems.append(f"{seed.describe(entry)}.id: not a UUID: {entry['id']!r}")
             continue
         if uid in uids:
@@ -658,7 +698,13 @@ def _load(loader: Loader, seed: SeedFile) -> LoadReport:
             loader.problems.append(f"{seed.describe(entry)}.options: only a scale has options")
         if issue.kind == IssueKind.SCALE and len(entry["options"]) < 2:
             loader.problems.append(f"{seed.describe(entry)}.options: a scale needs two or more")
-        _make_room_for_ranks(issue, [option["key"] for option in entry["options"]])
+        if not _reconcile_options(issue, [option["key"] for option in entry["options"]]):
+            loader.problems.append(
+                f"{seed.describe(entry)}.options: the options "
+                f"{', '.join(_used_options_missing(issue, entry['options']))} are used by "
+                "positions; keep them in the file"
+            )
+            continue
         for rank, option_entry in enumerate(entry["options"]):
             option = loader.save(
                 seed,
@@ -712,9 +758,18 @@ def _load(loader: Loader, seed: SeedFile) -> LoadReport:
         if package is not None:
             packages[entry["slug"]] = package
 
+    elsewhere = _positions_of_other_negotiations(
+        negotiation, [entry["uid"] for entry in seed.tables["positions"] if "uid" in entry]
+    )
     loaded_at = timezone.now()
     listed = []
     for index, entry in enumerate(seed.tables["positions"]):
+        if entry.get("uid") in elsewhere:
+            loader.problems.append(
+                f"{seed.describe(entry)}.id: {entry['uid']} is a position of another "
+                f"negotiation ({elsewhere[entry['uid']]}); remove the id to make a new one"
+            )
+            continue
         issue = issues.get(entry["issue"])
         participant = participants.get(entry["actor"])
         source = sources.get(entry["source"])
@@ -751,8 +806,45 @@ def _load(loader: Loader, seed: SeedFile) -> LoadReport:
             # File order breaks ties between positions stated on the same day.
             on_create={"recorded_at": loaded_at + dt.timedelta(microseconds=index)},
         )
-    report.kept = Position.objects.for_negotiation(negotiation).exclude(uid__in=listed).count()
+    _keep_file_order_of_ties(seed, report)
+    report.kept = Position.objects.for_negotiation(negotiation).count() - len(listed)
     return report
+
+
+def _positions_of_other_negotiations(negotiation: Negotiation, uids: list) -> dict:
+    found = {}
+    for start in range(0, len(uids), 500):  # stay under SQLite's limit on query parameters
+        found.update(
+            Position.objects.filter(uid__in=uids[start : start + 500])
+            .exclude(issue__negotiation=negotiation)
+            .values_list("uid", "issue__negotiation__slug")
+        )
+    return found
+
+
+def _keep_file_order_of_ties(seed: SeedFile, report: LoadReport) -> None:
+    """Positions of one actor on one issue stated the same day rank by when they were recorded;
+    for the file's positions that must be the file's order, whatever was loaded before."""
+    groups: dict[tuple, list[uuid.UUID]] = {}
+    for entry in seed.tables["positions"]:
+        if "uid" in entry:
+            key = (entry["actor"], entry["issue"], entry["stated_on"])
+            groups.setdefault(key, []).append(entry["uid"])
+    for uids in (group for group in groups.values() if len(group) > 1):
+        stored = {
+            uid: (recorded_at, pk)
+            for uid, recorded_at, pk in Position.objects.filter(uid__in=uids).values_list(
+                "uid", "recorded_at", "id"
+            )
+        }
+        if [stored[uid] for uid in uids] == sorted(stored[uid] for uid in uids):
+            continue
+        stamps = sorted(recorded_at for recorded_at, _ in stored.values())
+        if len(set(stamps)) < len(stamps):  # equal times cannot order anything
+            stamps = [stamps[0] + dt.timedelta(microseconds=step) for step in range(len(uids))]
+        for uid, stamp in zip(uids, stamps, strict=True):
+            Position.objects.filter(uid=uid).update(recorded_at=stamp)
+        report.count(Position, "updated")
 
 
 def _position_value(
@@ -813,13 +905,36 @@ def _position_value(
     return columns
 
 
-def _make_room_for_ranks(issue: Issue, keys: list[str]) -> None:
-    """When the file reorders a scale, move the stored options out of the way first, so that
-    re-ranking them one by one never trips the unique (issue, rank) constraint."""
+TEMPORARY_RANK = 10_000
+
+
+def _used_options_missing(issue: Issue, options: list[dict]) -> list[str]:
+    keys = {option["key"] for option in options}
+    return sorted(
+        issue.options.exclude(key__in=keys)
+        .filter(positions__isnull=False)
+        .values_list("key", flat=True)
+        .distinct()
+    )
+
+
+def _reconcile_options(issue: Issue, keys: list[str]) -> bool:
+    """Make the stored scale match the file's list of option keys, before saving the options.
+
+    Options the file no longer lists are deleted when no position uses them (False when one
+    does). When the order changes, stored options first move to temporary ranks, so that
+    re-ranking them one by one never trips the unique (issue, rank) constraint.
+    """
+    stale = issue.options.exclude(key__in=keys)
+    if stale.filter(positions__isnull=False).exists():
+        return False
+    stale.delete()
     stored = dict(issue.options.values_list("key", "rank"))
-    wanted = {key: rank for rank, key in enumerate(keys)}
-    if any(stored.get(key, rank) != rank for key, rank in wanted.items()):
-        issue.options.update(rank=models.F("rank") + 1000)
+    if any(stored.get(key, rank) != rank for rank, key in enumerate(keys)):
+        for offset, option in enumerate(issue.options.order_by("rank")):
+            option.rank = TEMPORARY_RANK + offset
+            option.save(update_fields=["rank"])
+    return True
 
 
 # ---------------------------------------------------------------------------------------------

@@ -72,6 +72,9 @@ def position_fact(
         reported_on=position.source.published_on,
         status=gaps.Status(position.status),
         status_changed_on=position.status_changed_on,
+        status_reported_on=(
+            position.status_source.published_on if position.status_source_id else None
+        ),
         package_id=position.package_id,
         in_conditional_package=bool(package and package.is_conditional),
         summary=position.summary,
@@ -287,8 +290,10 @@ def load_packages(
     table: NegotiationTable,
 ) -> list[tuple[Package, list[gaps.PartyAgainstPackage]]]:
     """Every package of the negotiation set against each party's current positions (2 queries)."""
+    known_by = table.engine.known_by
     packages = list(
-        Package.objects.filter(negotiation=table.negotiation)
+        Package.objects.filter(negotiation=table.negotiation, stated_on__lte=table.as_of)
+        .filter(**({"source__published_on__lte": known_by} if known_by else {}))
         .select_related("proposer__actor", "source")
         .prefetch_related(
             Prefetch(
@@ -344,6 +349,8 @@ def load_issue_history(issue: Issue) -> IssueHistory:
     actors = {participant.pk: actor_ref(participant) for participant in participants}
     history = [
         position_fact(position, actors, ranks)
-        for position in Position.objects.filter(issue=issue).select_related("source", "package")
+        for position in Position.objects.filter(issue=issue).select_related(
+            "source", "status_source", "package"
+        )
     ]
     return IssueHistory(issue, facts, tuple(participants), tuple(gaps.gap_history(facts, history)))

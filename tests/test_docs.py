@@ -47,3 +47,22 @@ def test_the_seed_example_in_formats_md_loads(db, tmp_path):
     (report,) = load_files([path])
     assert report.created["positions"] == 2
     assert Position.objects.count() == 2
+
+
+def test_every_seed_issue_has_a_worked_example():
+    import tomllib
+
+    from tests.conftest import SEED_FILE
+
+    seed = tomllib.loads(SEED_FILE.read_text(encoding="utf-8"))
+    documented = {issue for issue, *_ in worked_examples()}
+    assert documented == {issue["slug"] for issue in seed["issues"]}
+
+
+@pytest.mark.django_db
+def test_migrations_match_the_models():
+    import io
+
+    from django.core.management import call_command
+
+    call_command("makemigrations", "--check", "--dry-run", stdout=io.StringIO())

@@ -588,3 +588,40 @@ def test_the_engine_knows_nothing_of_django():
         for alias in node.names
     } | {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert "django" not in imported
+
+
+def test_ties_name_the_same_pair_whatever_the_input_order():
+    positions = [
+        position(US, HOSTAGES, Stance.DEMAND, exactly(11)),
+        position(ISRAEL, HOSTAGES, Stance.DEMAND, exactly(11)),
+        position(HAMAS, HOSTAGES, Stance.OFFER, exactly(9)),
+    ]
+    forwards = gaps.issue_gap(HOSTAGES, positions)
+    backwards = gaps.issue_gap(HOSTAGES, list(reversed(positions)))
+    assert forwards.between == backwards.between == (ISRAEL, HAMAS)
+
+
+def test_with_known_by_a_denial_counts_only_once_reported():
+    claim = position(
+        HAMAS,
+        END_OF_WAR,
+        Stance.OFFER,
+        True,
+        APRIL_13,
+        reported_on=APRIL_13,
+        status=Status.DENIED,
+        status_changed_on=APRIL_13,
+        status_reported_on=APRIL_14,
+    )
+    assert gaps.current_positions([claim], as_of=APRIL_13, known_by=APRIL_13)
+    assert not gaps.current_positions([claim], as_of=APRIL_13)
+    assert not gaps.current_positions([claim], as_of=APRIL_14, known_by=APRIL_14)
+
+
+def test_a_party_rejecting_another_term_is_not_comparable_to_a_proposal():
+    current = [
+        position(EGYPT, END_OF_WAR, Stance.PROPOSAL, True),
+        position(ISRAEL, END_OF_WAR, Stance.REJECTION, False),
+    ]
+    (distance,) = gaps.proposal_distances(END_OF_WAR, current, [ISRAEL])
+    assert distance.describe(END_OF_WAR) == "not comparable"

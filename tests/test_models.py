@@ -266,3 +266,39 @@ def test_value_reads_in_words(talks):
     assert offer.value_display == "9 hostages"
     offer.value_max = None
     assert offer.value_display == "at least 9 hostages"
+
+
+def test_database_refuses_moving_a_round_with_attendees(talks):
+    cairo = Round.objects.create(
+        negotiation=talks["negotiation"],
+        slug="r",
+        title="R",
+        location="Cairo",
+        started_on=dt.date(2025, 4, 13),
+    )
+    cairo.attendees.add(talks["egypt"])
+    elsewhere = builders.negotiation("other-talks")
+    refused(lambda: Round.objects.filter(pk=cairo.pk).update(negotiation=elsewhere))
+
+
+def test_database_refuses_moving_a_participant_who_attended_a_round(talks):
+    cairo = Round.objects.create(
+        negotiation=talks["negotiation"],
+        slug="r",
+        title="R",
+        location="Cairo",
+        started_on=dt.date(2025, 4, 13),
+    )
+    cairo.attendees.add(talks["egypt"])
+    elsewhere = builders.negotiation("other-talks")
+    refused(lambda: Participant.objects.filter(pk=talks["egypt"].pk).update(negotiation=elsewhere))
+
+
+def test_database_refuses_options_on_an_issue_that_is_not_a_scale(talks):
+    from negotiations.models import ScaleOption
+
+    refused(lambda: ScaleOption.objects.create(issue=talks["notes"], rank=0, key="a", label="A"))
+
+
+def test_database_refuses_turning_a_scale_with_options_into_another_kind(talks):
+    refused(lambda: Issue.objects.filter(pk=talks["withdrawal"].pk).update(kind="text"))

@@ -1,5 +1,6 @@
 """The seed format: validation messages, all-or-nothing, idempotence, round trip."""
 
+import datetime as dt
 import io
 from pathlib import Path
 
@@ -413,3 +414,134 @@ def test_loadseeds_says_so_when_there_is_no_file(tmp_path, db):
 def test_loadseeds_names_a_missing_file(tmp_path, db):
     with pytest.raises(CommandError, match="no such file"):
         call_command("loadseeds", str(tmp_path / "missing.toml"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Malformed entries get messages, never tracebacks
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (('actor = "north"\n', ""), "positions[0] (? / prisoners).actor: missing (required)"),
+        (('actor = "north"', "actor = 7"), "positions[0] (7 / prisoners).actor: expected text"),
+        (('actor = "north"', 'actor = ""'), "positions[0] ( / prisoners).actor: cannot be blank"),
+        (
+            ('title = "Talks"', 'title = "Ta\\u0000lks"'),
+            "negotiation.title: contains a control character",
+        ),
+        (
+            ('short_name = "N"', 'short_name = "N"\nother_names = [1, "x"]'),
+            "actors[0] (north).other_names: 1: expected text in quotes, got 1",
+        ),
+        (
+            ('short_name = "N"', 'short_name = "N"\nother_names = ["a\\nb"]'),
+            "actors[0] (north).other_names: 'a\\nb': one name per item, without line breaks",
+        ),
+        (("gapwatch_seed = 1", "gapwatch_seed = true"), "gapwatch_seed: expected 1"),
+        (
+            ("value = 100", "value = 1e-30"),
+            "positions[0] (north / prisoners).value: 1E-30 has more than two decimal places",
+        ),
+        (
+            ("value = 100", "value = 1e20"),
+            "positions[0] (north / prisoners).value: 1E+20 is too large",
+        ),
+    ],
+)
+def test_malformed_entries_get_messages_not_tracebacks(tmp_path, db, change, expected):
+    old, new = change
+    assert old in MINIMAL
+    path = write(tmp_path, MINIMAL.replace(old, new, 1))
+    problems = problems_of(path)
+    assert any(problem.startswith(f"{path}: {expected}") for problem in problems), problems
+
+
+def test_attendees_must_be_a_list_of_actor_slugs(tmp_path, db):
+    round_ = (
+        '\n[[rounds]]\nslug = "r"\ntitle = "R"\nlocation = "Cairo"\nstarted_on = 2025-04-13\n'
+        'attendees = "north"\n'
+    )
+    (problem,) = problems_of(write(tmp_path, MINIMAL + round_))
+    assert "rounds[0] (r).attendees: expected a list of text in square brackets" in problem
+
+
+def test_numbers_with_harmless_extra_zeros_are_accepted(tmp_path, db):
+    load_files([write(tmp_path, MINIMAL.replace("value = 100", "value = 100.000"))])
+    assert Position.objects.get(stance="demand").value_min == 100
+
+
+def test_an_id_from_another_negotiation_is_refused(tmp_path, db):
+    load_files([write(tmp_path, MINIMAL)])
+    uid = Position.objects.get(stance="demand").uid
+    copy = MINIMAL.replace('slug = "talks"', 'slug = "copy"').replace(
+        'actor = "north"', f'id = "{uid}"\nactor = "north"'
+    )
+    problems = problems_of(write(tmp_path, copy, "copy.toml"))
+    assert any("is a position of another negotiation (talks)" in p for p in problems)
+    assert Position.objects.get(uid=uid).issue.negotiation.slug == "talks"
+
+
+SCALE = """
+[[issues]]
+slug = "pullback"
+title = "Pullback"
+kind = "scale"
+{options}
+"""
+
+
+def scale_file(keys: list[str], position_key: str | None = None) -> str:
+    options = "".join(f'\n[[issues.options]]\nkey = "{k}"\nlabel = "{k}"\n' for k in keys)
+    text = MINIMAL.replace("[[positions]]", SCALE.format(options=options) + "\n[[positions]]", 1)
+    if position_key:
+        text += (
+            '\n[[positions]]\nactor = "north"\nissue = "pullback"\nstance = "demand"\n'
+            f'value = "{position_key}"\nsummary = "x"\nstated_on = 2025-04-14\n'
+            'source = "wire"\ncredibility = 2\n'
+        )
+    return text
+
+
+def test_scale_options_follow_the_file(tmp_path, db):
+    path = write(tmp_path, scale_file(["a", "b", "c"]))
+    load_files([path])
+    for _ in range(40):  # reordering again and again never overflows the ranks
+        write(tmp_path, scale_file(["c", "b", "a"]))
+        load_files([path])
+        write(tmp_path, scale_file(["a", "b", "c"]))
+        load_files([path])
+    write(tmp_path, scale_file(["a", "b"]))
+    load_files([path])
+    assert list(ScaleOption.objects.order_by("rank").values_list("key", "rank")) == [
+        ("a", 0),
+        ("b", 1),
+    ]
+
+
+def test_an_option_in_use_cannot_be_dropped_from_the_file(tmp_path, db):
+    path = write(tmp_path, scale_file(["a", "b", "c"], position_key="c"))
+    load_files([path])
+    write(tmp_path, scale_file(["a", "b"]))
+    (problem,) = [p for p in problems_of(path) if "options" in p]
+    assert "the options c are used by positions; keep them in the file" in problem
+
+
+def test_same_day_ties_follow_the_file_order_whatever_was_loaded_before(tmp_path, db):
+    from negotiations import snapshot
+    from negotiations.models import Negotiation as N
+
+    base = MINIMAL + (
+        '\n[[positions]]\nactor = "south"\nissue = "prisoners"\nstance = "demand"\nvalue = 70\n'
+        'summary = "Seventy"\nstated_on = 2025-04-14\nsource = "wire"\ncredibility = 3\n'
+    )
+    path = write(tmp_path, base)
+    load_files([path])
+    # The file now puts "Seventy" first: "Offers forty to sixty" must win the tie.
+    first, second = base.index('[[positions]]\nactor = "south"'), base.rindex("[[positions]]")
+    reordered = base[:first] + base[second:] + "\n" + base[first:second]
+    write(tmp_path, reordered)
+    load_files([path])
+    table = snapshot.load_table(N.objects.get(slug="talks"), dt.date(2025, 4, 14))
+    south = next(c.position for c in table.rows[0].cells if c.participant.actor.slug == "south")
+    assert south.summary == "Offers forty to sixty"
