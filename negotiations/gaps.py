@@ -644,6 +644,11 @@ class GapTable:
         return len(self.rows) - self.agreed - self.apart
 
     @property
+    def latest_statement(self) -> dt.date | None:
+        """The most recent stated date among the current positions."""
+        return max((p.stated_on for p in self.current.values()), default=None)
+
+    @property
     def widest(self) -> IssueRow | None:
         apart = [row for row in self.rows if row.gap.state == GapState.APART]
         return max(apart, key=lambda row: row.gap.normalised or 0.0, default=None)

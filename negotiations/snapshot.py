@@ -204,7 +204,7 @@ def load_withdrawn(negotiation: Negotiation, as_of: dt.date) -> dict[tuple[int, 
         (position.issue_id, position.participant_id): position
         for position in Position.objects.latest_per_pair(
             negotiation, Position.objects.withdrawn_by(as_of)
-        ).select_related(*POSITION_RELATIONS)
+        ).select_related("issue", *POSITION_RELATIONS)
     }
 
 
@@ -280,7 +280,12 @@ def recent_changes(negotiation: Negotiation):
     return (
         Position.objects.for_negotiation(negotiation)
         .select_related(
-            "participant__actor", "issue", "source", "status_source", "package", "value_option"
+            "participant__actor",
+            "issue__negotiation",
+            "source",
+            "status_source",
+            "package",
+            "value_option",
         )
         .order_by("-updated_at", "-id")
     )

@@ -66,3 +66,12 @@ def test_migrations_match_the_models():
     from django.core.management import call_command
 
     call_command("makemigrations", "--check", "--dry-run", stdout=io.StringIO())
+
+
+def test_formats_md_lists_exactly_the_columns_of_positions_csv():
+    from negotiations.spreadsheets import POSITION_HEADER
+
+    text = (GAPS_DOC.parent / "formats.md").read_text(encoding="utf-8")
+    table = text.split("### `positions.csv` columns", 1)[1]
+    documented = re.findall(r"^\| `([a-z_]+)` \|", table, re.M)
+    assert tuple(documented) == POSITION_HEADER

@@ -355,3 +355,7 @@ def test_data_changed_at_follows_every_kind_of_change(seeded):
 def test_dates_do_not_go_past_today(client, seeded):
     tomorrow = timezone.localdate() + dt.timedelta(days=1)
     assert client.get(TABLE, {"as_of": tomorrow.isoformat()}).status_code == 400
+
+
+def test_home_says_when_the_latest_position_was_stated(client, seeded):
+    assert "Latest position stated 14 April 2025" in text_of(client.get("/"))

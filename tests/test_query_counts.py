@@ -1,20 +1,24 @@
-"""The gap table costs the same number of queries whatever the length of the history."""
+"""Every public page and export costs the same number of queries whatever the history length."""
 
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from negotiations import snapshot
 from negotiations.synthetic import Shape, build
 
 AS_OF = dt.date(2025, 4, 14)
+SHORT, LONG = 60, 6_000
 
 
 @pytest.fixture
 def short_and_long(db):
     return (
-        build("short-history", Shape(positions=50), seed=1),
-        build("long-history", Shape(positions=5_000), seed=2),
+        build("short-history", Shape(positions=SHORT), seed=1),
+        build("long-history", Shape(positions=LONG), seed=2),
     )
 
 
@@ -32,4 +36,58 @@ def test_packages_add_two_queries_at_any_history_length(short_and_long, django_a
     for negotiation in short_and_long:
         table = snapshot.load_table(negotiation, AS_OF)
         with django_assert_num_queries(2):
-            snapshot.load_packages(table)
+            assert len(snapshot.load_packages(table)) == 2
+
+
+# (url name, extra path arguments, query string, headers, queries)
+PAGES = [
+    ("gap_table", [], {}, {}, 7),
+    # Before the packages were stated: their query finds none, and the prefetch is skipped.
+    ("gap_table", [], {"as_of": "2025-01-01", "withdrawn": "on", "sort": "gap"}, {}, 7),
+    ("gap_table", [], {"as_of": "2025-01-01"}, {"HX-Request": "true"}, 6),
+    ("package", ["package-{mediator}"], {}, {}, 7),
+    ("issue_history", ["issue-0"], {}, {}, 8),
+    ("issue_history", ["issue-2"], {"page": "2"}, {}, 9),  # a scale: its options are listed
+    ("actor", ["{slug}-actor-0"], {}, {}, 6),
+    ("sources", [], {}, {}, 4),
+    ("changes", [], {"page": "3"}, {}, 3),
+    ("feed", [], {}, {}, 2),
+    ("gaps_csv", [], {"as_of": "2025-03-01"}, {}, 5),
+    ("gaps_json", [], {}, {}, 5),
+    ("positions_csv", [], {}, {}, 2),
+]
+
+
+def url_for(negotiation, name, args) -> str:
+    mediator = negotiation.participants.filter(role="mediator").order_by("order").first()
+    filled = [arg.format(slug=negotiation.slug, mediator=mediator.pk) for arg in args]
+    return reverse(f"negotiations:{name}", args=[negotiation.slug, *filled])
+
+
+def fetch(client, url, query, headers):
+    response = client.get(url, query, headers=headers)
+    assert response.status_code == 200, url
+    if response.streaming:
+        b"".join(response.streaming_content)
+    return response
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "query", "headers", "queries"),
+    PAGES,
+    ids=[f"{name}-{i}" for i, (name, *_rest) in enumerate(PAGES)],
+)
+def test_public_pages_and_exports_run_a_fixed_number_of_queries(
+    client, short_and_long, django_assert_num_queries, name, args, query, headers, queries
+):
+    for negotiation in short_and_long:
+        url = url_for(negotiation, name, args)
+        with django_assert_num_queries(queries):
+            fetch(client, url, query, headers)
+
+
+def test_home_runs_a_fixed_number_of_queries_per_negotiation(client, short_and_long):
+    with CaptureQueriesContext(connection) as context:
+        assert client.get("/").status_code == 200
+    # Two conditional-GET reads, the list, then the four table queries per negotiation.
+    assert len(context.captured_queries) == 3 + 4 * len(short_and_long)

@@ -9,9 +9,12 @@ through Python's csv module. Both produce the same bytes: one SQL query shapes e
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
+import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
@@ -83,7 +86,7 @@ GAP_TEXT_COLUMNS = {"issue_title", "actor_name", "summary", "source_outlet", "ga
 
 
 def _number(value) -> str:
-    return "" if value is None else gaps.format_number(value)
+    return "" if value is None else gaps.format_number(Decimal(value))
 
 
 def _flag(value: bool | None) -> str:
@@ -307,7 +310,7 @@ def _timestamp(column: str, expression: str) -> str:
             f"to_char({expression} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') "
             f"AS {column}"
         )
-    return f"strftime('%Y-%m-%dT%H:%M:%fZ', {expression}) AS {column}"
+    return f"{expression} AS {column}"  # finished in Python: see SQLITE_FINISHING
 
 
 def positions_select(negotiation_id: int, as_of: str) -> str:
@@ -410,8 +413,25 @@ def _sqlite_number(value) -> str | None:
     return str(value)
 
 
+def _sqlite_timestamp(value) -> str | None:
+    """Django keeps SQLite timestamps in UTC; the driver hands them back as datetimes."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+# SQLite cannot format these the way PostgreSQL does, so Python finishes them.
+SQLITE_FINISHING = {
+    POSITION_HEADER.index("id"): lambda value: str(uuid.UUID(value)),
+    POSITION_HEADER.index("value_min"): _sqlite_number,
+    POSITION_HEADER.index("value_max"): _sqlite_number,
+    POSITION_HEADER.index("recorded_at"): _sqlite_timestamp,
+}
+
+
 def _cursor_chunks(select: str) -> Iterator[bytes]:
-    decimal_columns = [POSITION_HEADER.index("value_min"), POSITION_HEADER.index("value_max")]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(POSITION_HEADER)
@@ -420,8 +440,8 @@ def _cursor_chunks(select: str) -> Iterator[bytes]:
         while rows := cursor.fetchmany(2000):
             for row in rows:
                 row = list(row)
-                for index in decimal_columns:
-                    row[index] = _sqlite_number(row[index])
+                for index, finish in SQLITE_FINISHING.items():
+                    row[index] = finish(row[index])
                 writer.writerow(row)
             if buffer.tell() >= CHUNK:
                 yield buffer.getvalue().encode()

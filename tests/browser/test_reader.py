@@ -1,0 +1,104 @@
+"""What a reader does with the gap table, in a real browser."""
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import SEED_SLUG
+
+pytestmark = pytest.mark.browser
+
+
+def open_table(page, live_server, query: str = ""):
+    page.goto(f"{live_server.url}/n/{SEED_SLUG}/{query}")
+    page.evaluate("window.__notReloaded = true")
+
+
+def test_as_of_control_swaps_the_table_and_the_address_without_reloading(
+    watched_page, live_server, live_seeded
+):
+    page = watched_page
+    open_table(page, live_server)
+    expect(page.locator("#gap-table caption")).to_contain_text("(today)")
+    page.fill("input[name=as_of]", "2025-04-13")
+    page.locator("input[name=as_of]").dispatch_event("change")
+    expect(page.locator("#gap-table caption")).to_contain_text("13 April 2025")
+    expect(page).to_have_url(re.compile(r"as_of=2025-04-13"))
+    assert page.evaluate("window.__notReloaded") is True
+    expect(page.locator("#issue-living-hostages .gap__words")).to_have_text("not enough positions")
+    # The same address, loaded directly, shows the same table.
+    page.goto(page.url)
+    expect(page.locator("#gap-table caption")).to_contain_text("13 April 2025")
+    expect(page.locator("input[name=as_of]")).to_have_value("2025-04-13")
+
+
+def test_back_button_restores_the_earlier_table(watched_page, live_server, live_seeded):
+    page = watched_page
+    open_table(page, live_server, "?as_of=2025-04-14")
+    page.fill("input[name=as_of]", "2025-04-13")
+    page.locator("input[name=as_of]").dispatch_event("change")
+    expect(page.locator("#gap-table caption")).to_contain_text("13 April 2025")
+    page.go_back()
+    expect(page.locator("#gap-table caption")).to_contain_text("14 April 2025")
+
+
+def test_denied_claims_toggle(watched_page, live_server, live_seeded):
+    page = watched_page
+    open_table(page, live_server)
+    denied = page.locator(".withdrawn", has_text="Reportedly willing to give up its weapons")
+    expect(denied).to_have_count(0)
+    page.get_by_label("Show denied and retracted claims").check()
+    expect(denied).to_be_visible()
+    expect(page.locator("#issue-disarmament")).to_contain_text("denied by Unnamed senior Hamas")
+    expect(page).to_have_url(re.compile(r"withdrawn=on"))
+    assert page.evaluate("window.__notReloaded") is True
+
+
+def test_gap_table_csv_download_opens_and_parses(watched_page, live_server, live_seeded):
+    page = watched_page
+    open_table(page, live_server, "?as_of=2025-04-14")
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="CSV", exact=True).click()
+    download = download_info.value
+    assert download.suggested_filename == f"{SEED_SLUG}_gaps_2025-04-14.csv"
+    rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
+    assert len(rows) == 77
+    hamas = next(r for r in rows if r["issue"] == "living-hostages" and r["actor"] == "hamas")
+    assert hamas["gap"] == "2 hostages apart"
+
+
+def test_screenshots_of_the_gap_table(watched_page, live_server, live_seeded, screenshot_dir):
+    page = watched_page
+    page.set_viewport_size({"width": 1440, "height": 1000})
+    open_table(page, live_server, "?as_of=2025-04-14")
+    page.screenshot(path=str(screenshot_dir / "gap-table.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    page.screenshot(path=str(screenshot_dir / "gap-table-phone.png"), full_page=True)
+    assert (screenshot_dir / "gap-table.png").stat().st_size > 10_000
+
+
+def test_keyboard_reaches_the_as_of_control_and_the_table_links(
+    watched_page, live_server, live_seeded
+):
+    page = watched_page
+    open_table(page, live_server)
+    page.keyboard.press("Tab")
+    expect(page.locator(":focus")).to_have_text("Skip to content")
+    page.keyboard.press("Enter")
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.name") == "as_of":
+            break
+    assert page.evaluate("document.activeElement.name") == "as_of"
+
+
+def test_issue_page_chart_renders(watched_page, live_server, live_seeded):
+    page = watched_page
+    page.goto(f"{live_server.url}/n/{SEED_SLUG}/issues/living-hostages/")
+    expect(page.locator("svg.history-chart title").first).to_contain_text("the gap over time")
+    expect(page.locator("svg.history-chart circle")).to_have_count(2)

@@ -1,0 +1,183 @@
+"""The CSV and JSON exports: exact text, streaming, neutralised formulas, citable as-of dates."""
+
+import csv
+import datetime as dt
+import io
+import json
+
+import pytest
+from django.http import StreamingHttpResponse
+from django.urls import reverse
+from django.utils import timezone
+
+from negotiations.models import Position
+from negotiations.spreadsheets import POSITION_HEADER
+from tests import builders
+from tests.conftest import SEED_SLUG
+
+pytestmark = pytest.mark.django_db
+
+RECORDED = dt.datetime(2025, 4, 15, 9, 30, 0, 123456, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def small(db):
+    """A small negotiation with a formula-like text, a range, a scale and a denial."""
+    talks = builders.negotiation("talks", title="Talks")
+    north = builders.participant(talks, "north", name="North")
+    south = builders.participant(talks, "south", name="South", role="mediator")
+    prisoners = builders.issue(talks, "prisoners", unit="prisoners", unit_singular="prisoner")
+    pullback = builders.issue(talks, "pullback", kind="scale", options=("none", "full"))
+    wire = builders.source("wire", outlet="Wire", headline="Terms, stated", grade="B")
+    denial = builders.source(
+        "denial", outlet="=Radio", headline="Denial", grade="E", url="https://example.org/d"
+    )
+    builders.position(
+        north,
+        prisoners,
+        wire,
+        "demand",
+        amount=100,
+        summary="Wants 100",
+        attribution="@spokesman",
+        recorded_at=RECORDED,
+    )
+    builders.position(
+        south,
+        prisoners,
+        wire,
+        "proposal",
+        low=40,
+        high=60,
+        summary="=SUM(A1:A9)",
+        conditions='Says "maybe"',
+        recorded_at=RECORDED,
+    )
+    builders.position(
+        north,
+        pullback,
+        wire,
+        "offer",
+        option="full",
+        summary="-Full, then none",
+        status="denied",
+        status_source=denial,
+        status_changed_on=builders.DAY,
+        status_attribution="Its spokesman",
+        recorded_at=RECORDED,
+    )
+    return talks
+
+
+def positions_csv(client, slug: str = "talks") -> tuple[StreamingHttpResponse, str]:
+    response = client.get(reverse("negotiations:positions_csv", args=[slug]))
+    return response, b"".join(response.streaming_content).decode("utf-8")
+
+
+def test_positions_csv_is_exactly_this(client, small):
+    today = timezone.localdate().isoformat()
+    response, text = positions_csv(client)
+    uids = dict(Position.objects.values_list("summary", "uid"))
+    assert text == (
+        ",".join(POSITION_HEADER) + "\n"
+        f"{uids['Wants 100']},talks,north,North,party,prisoners,Prisoners,quantity,prisoners,"
+        'demand,100,100,,,Wants 100,2025-04-14,wire,Wire,"Terms, stated",,2025-04-14,B,'
+        f"'@spokesman,2,reported,,,,,false,,2025-04-15T09:30:00.123456Z,{today}\n"
+        f"{uids['=SUM(A1:A9)']},talks,south,South,mediator,prisoners,Prisoners,quantity,"
+        'prisoners,proposal,40,60,,,\'=SUM(A1:A9),2025-04-14,wire,Wire,"Terms, stated",,'
+        '2025-04-14,B,,2,reported,,,,"Says ""maybe""",false,,2025-04-15T09:30:00.123456Z,'
+        f"{today}\n"
+        f"{uids['-Full, then none']},talks,north,North,party,pullback,Pullback,scale,,offer,,,,"
+        'full,"\'-Full, then none",2025-04-14,wire,Wire,"Terms, stated",,2025-04-14,B,,2,'
+        "denied,denial,Its spokesman,2025-04-14,,false,,2025-04-15T09:30:00.123456Z,"
+        f"{today}\n"
+    )
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="talks_positions_{today}.csv"'
+    )
+
+
+def test_positions_csv_is_streamed(client, small):
+    response, _ = positions_csv(client)
+    assert isinstance(response, StreamingHttpResponse)
+
+
+def test_positions_csv_of_the_seed_parses_with_one_row_per_position(client, seeded):
+    _, text = positions_csv(client, SEED_SLUG)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == Position.objects.count() == 25
+    assert {row["as_of"] for row in rows} == {timezone.localdate().isoformat()}
+    denied = next(row for row in rows if row["status"] == "denied")
+    assert denied["status_source"] == "hamas-senior-source-2025-04-14"
+    nine = next(row for row in rows if row["summary"] == "Raised the number it would free to nine")
+    assert (nine["value_min"], nine["value_max"], nine["source_grade"]) == ("9", "9", "C")
+
+
+def test_gaps_csv_has_one_row_per_issue_and_actor_with_the_gap(client, seeded):
+    url = reverse("negotiations:gaps_csv", args=[SEED_SLUG])
+    response = client.get(url, {"as_of": "2025-04-14"})
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="{SEED_SLUG}_gaps_2025-04-14.csv"'
+    )
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert len(rows) == 11 * 7
+    assert {row["as_of"] for row in rows} == {"2025-04-14"}
+    hamas = next(r for r in rows if r["issue"] == "living-hostages" and r["actor"] == "hamas")
+    assert hamas["value_min"] == "9"
+    assert hamas["gap"] == "2 hostages apart"
+    assert hamas["gap_distance"] == "2"
+    assert hamas["gap_normalised"] == "0.1818"
+    assert hamas["gap_between"] == "US vs Hamas"
+    qatar = next(r for r in rows if r["issue"] == "living-hostages" and r["actor"] == "qatar")
+    assert (qatar["stance"], qatar["gap"]) == ("", "2 hostages apart")
+
+
+def test_gaps_csv_neutralises_formulas(client, small):
+    rows = list(
+        csv.DictReader(
+            io.StringIO(client.get(reverse("negotiations:gaps_csv", args=["talks"])).text)
+        )
+    )
+    assert {row["summary"] for row in rows if row["actor"] == "south"} >= {"'=SUM(A1:A9)"}
+
+
+def test_gaps_json_describes_the_table_for_machines(client, seeded):
+    response = client.get(
+        reverse("negotiations:gaps_json", args=[SEED_SLUG]), {"as_of": "2025-04-14"}
+    )
+    data = json.loads(response.content)
+    assert data["as_of"] == "2025-04-14"
+    assert data["summary"] == {"agreed": 0, "apart": 4, "unknown": 7}
+    hostages = data["issues"][0]
+    assert hostages["slug"] == "living-hostages"
+    assert hostages["gap"] == {
+        "state": "apart",
+        "words": "2 hostages apart",
+        "distance": 2.0,
+        "normalised": pytest.approx(2 / 11),
+        "between": ["US", "Hamas"],
+        "overlap": None,
+    }
+    assert hostages["positions"]["hamas"]["value"] == "9 hostages"
+    assert hostages["positions"]["israel"] is None
+    assert hostages["positions"]["hamas"]["source"]["grade"] == "C"
+    assert {p["party"]: p["words"] for p in hostages["proposals"]} == {
+        "Israel": "no position",
+        "Hamas": "1 hostage apart",
+    }
+
+
+@pytest.mark.parametrize("name", ["gaps_csv", "gaps_json"])
+def test_exports_refuse_a_bad_date_with_a_message(client, seeded, name):
+    response = client.get(reverse(f"negotiations:{name}", args=[SEED_SLUG]), {"as_of": "soon"})
+    assert response.status_code == 400
+    assert "Enter the date as YYYY-MM-DD" in response.content.decode()
+
+
+def test_a_cited_export_says_which_state_of_the_data_it_shows(client, seeded):
+    response = client.get(
+        reverse("negotiations:gaps_csv", args=[SEED_SLUG]), {"as_of": "2025-04-13", "known": "on"}
+    )
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert {(row["as_of"], row["known_by"]) for row in rows} == {("2025-04-13", "2025-04-13")}
