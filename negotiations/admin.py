@@ -1,9 +1,11 @@
-"""The back office. Every form here runs the models' own `clean()`, like the workspace and the
-seed loader, and the database refuses what the constraints forbid."""
+"""The back office, for editors. Every form here runs the models' own `clean()`, like the workspace
+and the seed loader, and the database refuses what the constraints forbid. Every model keeps its
+history: the "History" button lists each version with who changed what, and reverts to one."""
 
 from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
+from simple_history.admin import SimpleHistoryAdmin
 
 from negotiations.models import (
     Actor,
@@ -38,7 +40,7 @@ class IssueInline(admin.TabularInline):
 
 
 @admin.register(Negotiation)
-class NegotiationAdmin(admin.ModelAdmin):
+class NegotiationAdmin(SimpleHistoryAdmin):
     list_display = ["title", "slug", "status", "is_public", "issue_count", "data_changed_at"]
     list_filter = ["status", "is_public"]
     search_fields = ["title", "slug", "summary"]
@@ -55,7 +57,7 @@ class NegotiationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Actor)
-class ActorAdmin(admin.ModelAdmin):
+class ActorAdmin(SimpleHistoryAdmin):
     list_display = ["name", "short_name", "kind", "wikidata_qid", "ucdp_actor_id", "acled_name"]
     list_filter = ["kind"]
     search_fields = ["name", "short_name", "slug", "other_names", "wikidata_qid", "acled_name"]
@@ -63,7 +65,7 @@ class ActorAdmin(admin.ModelAdmin):
 
 
 @admin.register(Participant)
-class ParticipantAdmin(admin.ModelAdmin):
+class ParticipantAdmin(SimpleHistoryAdmin):
     list_display = ["actor", "negotiation", "role", "order"]
     list_filter = ["role", "negotiation"]
     search_fields = ["actor__name", "actor__short_name", "negotiation__title"]
@@ -116,7 +118,7 @@ class PositionInline(admin.TabularInline):
 
 
 @admin.register(Issue)
-class IssueAdmin(admin.ModelAdmin):
+class IssueAdmin(SimpleHistoryAdmin):
     list_display = ["title", "negotiation", "kind", "unit", "order", "position_count"]
     list_filter = ["kind", "negotiation"]
     search_fields = ["title", "slug", "description"]
@@ -139,7 +141,7 @@ class IssueAdmin(admin.ModelAdmin):
 
 
 @admin.register(ScaleOption)
-class ScaleOptionAdmin(admin.ModelAdmin):
+class ScaleOptionAdmin(SimpleHistoryAdmin):
     list_display = ["label", "issue", "rank", "key"]
     list_filter = ["issue__negotiation"]
     search_fields = ["label", "key", "meaning", "issue__title"]
@@ -147,7 +149,7 @@ class ScaleOptionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):
+class SourceAdmin(SimpleHistoryAdmin):
     list_display = ["outlet", "headline", "published_on", "grade"]
     list_filter = ["grade", "outlet"]
     search_fields = ["outlet", "headline", "url", "slug"]
@@ -156,7 +158,7 @@ class SourceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Package)
-class PackageAdmin(admin.ModelAdmin):
+class PackageAdmin(SimpleHistoryAdmin):
     list_display = ["title", "negotiation", "proposer", "is_conditional", "stated_on", "source"]
     list_filter = ["is_conditional", "negotiation"]
     search_fields = ["title", "summary"]
@@ -166,7 +168,7 @@ class PackageAdmin(admin.ModelAdmin):
 
 
 @admin.register(Round)
-class RoundAdmin(admin.ModelAdmin):
+class RoundAdmin(SimpleHistoryAdmin):
     list_display = ["title", "negotiation", "location", "started_on", "ended_on", "outcome"]
     list_filter = ["negotiation"]
     search_fields = ["title", "location", "attendance", "outcome"]
@@ -177,7 +179,7 @@ class RoundAdmin(admin.ModelAdmin):
 
 
 @admin.register(Position)
-class PositionAdmin(admin.ModelAdmin):
+class PositionAdmin(SimpleHistoryAdmin):
     list_display = [
         "summary",
         "actor_name",

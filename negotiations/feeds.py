@@ -7,7 +7,7 @@ from django.utils.html import escape
 
 from negotiations import snapshot
 from negotiations.models import Negotiation, Position
-from negotiations.views.conditional import conditional_on_negotiation, public_negotiation
+from negotiations.views.conditional import conditional_on_negotiation, readable_negotiation
 
 FEED_LENGTH = 50
 
@@ -24,7 +24,7 @@ class ChangesFeed(Feed):
         return response
 
     def get_object(self, request, slug: str) -> Negotiation:
-        return public_negotiation(request, slug)
+        return readable_negotiation(request, slug)
 
     def title(self, negotiation: Negotiation) -> str:
         return f"{negotiation.title}: new and changed positions"

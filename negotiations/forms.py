@@ -85,3 +85,463 @@ class PageForm(forms.Form):
         required=False,
         error_messages={"invalid": "The page must be a whole number."},
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# The analysts' workspace
+
+
+def source_label(source) -> str:
+    headline = source.headline if len(source.headline) <= 70 else source.headline[:69] + "…"
+    return f"{source.outlet}, {source.published_on:%-d %b %Y}: {headline} ({source.grade})"
+
+
+RECENT_SOURCES = 150
+
+
+class SourcePicker(forms.ModelChoiceField):
+    """Any source is accepted; the menu offers the most recent ones (and the current choice)."""
+
+    def __init__(self, **kwargs):
+        from negotiations.models import Source
+
+        super().__init__(queryset=Source.objects.all(), **kwargs)
+
+    def offer(self, selected=None) -> None:
+        from negotiations.models import Source
+
+        recent = list(Source.objects.order_by("-published_on", "-id")[:RECENT_SOURCES])
+        if selected is not None and selected not in recent:
+            recent.insert(0, selected)
+        self.widget.choices = [("", "— pick a source, or add a new one below —")] + [
+            (source.pk, source_label(source)) for source in recent
+        ]
+
+    def label_from_instance(self, source) -> str:
+        return source_label(source)
+
+
+class NewSourceForm(forms.ModelForm):
+    """A report typed in next to a position: optional there, required on its own."""
+
+    class Meta:
+        from negotiations.models import Source
+
+        model = Source
+        fields = ["outlet", "headline", "url", "published_on", "grade", "grade_note"]
+        widgets = {
+            "published_on": DateInput(),
+            "grade_note": forms.Textarea(attrs={"rows": 2}),
+            "url": forms.URLInput(),
+        }
+        labels = {"published_on": "Published on"}
+
+    def __init__(self, *args, required: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.required = required
+        self.fields["published_on"].validators.append(check_not_future)
+        if not required:
+            for field in self.fields.values():
+                field.required = False
+
+    def is_filled(self) -> bool:
+        if self.required:
+            return True
+        return any(
+            (self.data.get(self.add_prefix(name)) or "").strip()
+            for name in ("outlet", "headline", "url", "published_on")
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.required and self.is_filled():
+            for name in ("outlet", "headline", "published_on", "grade"):
+                if not cleaned.get(name) and name not in self.errors:
+                    self.add_error(name, "Needed for a new source.")
+        return cleaned
+
+    def save(self, commit: bool = True):
+        source = super().save(commit=False)
+        if not source.slug:
+            source.slug = unique_source_slug(source)
+        if commit:
+            source.save()
+        return source
+
+
+def unique_source_slug(source) -> str:
+    from django.utils.text import slugify
+
+    from negotiations.models import Source
+
+    base = f"{slugify(source.outlet)[:60] or 'source'}-{source.published_on:%Y-%m-%d}"
+    slug, counter = base, 2
+    while Source.objects.filter(slug=slug).exists():
+        slug, counter = f"{base}-{counter}", counter + 1
+    return slug
+
+
+class VersionField(forms.IntegerField):
+    """The version of the record the form was loaded from (see negotiations/editing.py)."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, required: bool = True, **kwargs):
+        super().__init__(min_value=1, required=required, **kwargs)
+
+
+VALUE_FIELDS = {
+    "quantity": ("amount", "value_min", "value_max"),
+    "yes_no": ("value_bool",),
+    "scale": ("value_option",),
+    "text": (),
+}
+ALL_VALUE_FIELDS = ("amount", "value_min", "value_max", "value_bool", "value_option")
+
+
+class PositionForm(forms.ModelForm):
+    """Record a new position of one actor on one issue, or correct an existing record."""
+
+    amount = forms.DecimalField(
+        label="Exactly",
+        required=False,
+        min_value=0,
+        max_digits=14,
+        decimal_places=2,
+        help_text="A single number…",
+    )
+    source = SourcePicker(required=False, label="Source")
+
+    class Meta:
+        from negotiations.models import Position
+
+        model = Position
+        fields = [
+            "stance",
+            "value_min",
+            "value_max",
+            "value_bool",
+            "value_option",
+            "summary",
+            "stated_on",
+            "attribution",
+            "credibility",
+            "conditions",
+            "is_vague",
+            "package",
+        ]
+        widgets = {
+            "stance": forms.RadioSelect,
+            "value_bool": forms.RadioSelect(choices=[(True, "yes"), (False, "no")]),
+            "stated_on": DateInput(),
+            "conditions": forms.Textarea(attrs={"rows": 2}),
+        }
+        labels = {
+            "value_min": "At least / from",
+            "value_max": "At most / to",
+            "value_bool": "Answer",
+            "value_option": "Option",
+            "stated_on": "Stated on",
+        }
+        help_texts = {"value_max": "…or a range; leave one end blank for an open range."}
+
+    version = VersionField(required=False)
+
+    def __init__(self, *args, issue, participant, new_source: NewSourceForm, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.issue = issue
+        self.instance.participant = participant
+        self.issue = issue
+        self.new_source = new_source
+        if self.instance.pk:
+            self.fields["version"].required = True
+            self.fields["version"].initial = self.instance.version
+        else:
+            del self.fields["version"]
+        for name in ALL_VALUE_FIELDS:
+            if name not in VALUE_FIELDS[issue.kind]:
+                del self.fields[name]
+        if "value_bool" in self.fields:
+            self.fields["value_bool"] = forms.TypedChoiceField(
+                label="Answer",
+                choices=[("True", "yes"), ("False", "no")],
+                coerce=lambda value: value == "True",
+                widget=forms.RadioSelect,
+            )
+        if "value_option" in self.fields:
+            self.fields["value_option"].queryset = issue.options.order_by("rank")
+            self.fields["value_option"].empty_label = None
+        if "amount" in self.fields and issue.unit:
+            self.fields["amount"].label = f"Exactly ({issue.unit})"
+        self.fields["package"].queryset = participant.packages.order_by("-stated_on")
+        self.fields["package"].required = False
+        self.fields["stance"].choices = [
+            choice for choice in self.fields["stance"].choices if choice[0]
+        ]
+        if not self.instance.pk:
+            self.initial.setdefault("stated_on", None)
+            self.initial["stated_on"] = self.initial["stated_on"] or timezone.localdate()
+        else:
+            self.fields["source"].initial = self.instance.source_id
+            if (
+                self.instance.value_min is not None
+                and self.instance.value_min == (self.instance.value_max)
+                and "amount" in self.fields
+            ):
+                self.initial["amount"] = self.instance.value_min
+                self.initial["value_min"] = self.initial["value_max"] = None
+        self.fields["source"].offer(self.instance.source if self.instance.source_id else None)
+        self.fields["stated_on"].validators.append(check_not_future)
+
+    @property
+    def value_fields(self) -> list[forms.BoundField]:
+        """The value inputs this issue's kind takes, in order."""
+        return [self[name] for name in ALL_VALUE_FIELDS if name in self.fields]
+
+    def clean(self):
+        cleaned = super().clean()
+        chosen = cleaned.get("source")
+        if chosen is not None and self.new_source.is_filled():
+            self.add_error("source", "Pick an existing source or add a new one, not both.")
+        elif chosen is not None:
+            self.instance.source = chosen
+        elif self.new_source.is_filled():
+            if self.new_source.is_valid():
+                self.instance.source = self.new_source.instance
+        elif "source" not in self.errors:
+            self.add_error(
+                "source", "Pick the report this position comes from, or add a new one below."
+            )
+        amount = cleaned.get("amount")
+        if amount is not None:
+            if cleaned.get("value_min") is not None or cleaned.get("value_max") is not None:
+                self.add_error("amount", "Give an exact number or a range, not both.")
+            else:
+                cleaned["value_min"] = cleaned["value_max"] = amount
+        return cleaned
+
+
+class StatusForm(forms.ModelForm):
+    """Confirm, deny or retract a position, naming the report that says so."""
+
+    status_source = SourcePicker(required=False, label="Reported by")
+
+    class Meta:
+        from negotiations.models import Position
+
+        model = Position
+        fields = ["status", "status_attribution", "status_changed_on"]
+        widgets = {"status": forms.RadioSelect, "status_changed_on": DateInput()}
+        labels = {"status_attribution": "Who said so", "status_changed_on": "On"}
+
+    version = VersionField()
+
+    def __init__(self, *args, new_source: NewSourceForm, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.new_source = new_source
+        self.fields["version"].initial = self.instance.version
+        self.fields["status_source"].offer(self.instance.status_source)
+        self.fields["status_source"].initial = self.instance.status_source_id
+        self.fields["status_changed_on"].validators.append(check_not_future)
+        if not self.instance.status_changed_on:
+            self.initial["status_changed_on"] = timezone.localdate()
+        self.fields["status"].choices = [c for c in self.fields["status"].choices if c[0]]
+
+    def clean(self):
+        cleaned = super().clean()
+        chosen = cleaned.get("status_source")
+        if chosen is not None and self.new_source.is_filled():
+            self.add_error("status_source", "Pick an existing source or add a new one, not both.")
+        elif chosen is not None:
+            self.instance.status_source = chosen
+        elif self.new_source.is_filled() and self.new_source.is_valid():
+            self.instance.status_source = self.new_source.instance
+        elif not self.new_source.is_filled():
+            self.instance.status_source = None
+        if cleaned.get("status") == "reported":
+            self.instance.status_source = None
+            cleaned["status_attribution"] = ""
+            cleaned["status_changed_on"] = None
+        return cleaned
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="In the columns of positions.csv (see docs/formats.md), UTF-8.",
+    )
+
+    MAX_BYTES = 5 * 1024 * 1024
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > self.MAX_BYTES:
+            raise forms.ValidationError(
+                "The file is larger than 5 MB; import it with "
+                "`manage.py importpositions FILE` instead."
+            )
+        return upload.read()
+
+
+class ImportConfirmForm(forms.Form):
+    content = forms.CharField(widget=forms.HiddenInput)
+    """The uploaded file, base64-encoded; checked again in full before anything is saved."""
+
+
+class ReportPositionForm(forms.ModelForm):
+    """One position in a new report: any actor, any issue of the negotiation."""
+
+    amount = forms.DecimalField(
+        label="Exactly", required=False, min_value=0, max_digits=14, decimal_places=2
+    )
+    value_bool = forms.TypedChoiceField(
+        label="Yes/no",
+        required=False,
+        choices=[("", "—"), ("True", "yes"), ("False", "no")],
+        coerce=lambda value: value == "True",
+        empty_value=None,
+    )
+
+    class Meta:
+        from negotiations.models import Position
+
+        model = Position
+        fields = [
+            "participant",
+            "issue",
+            "stance",
+            "value_min",
+            "value_max",
+            "value_bool",
+            "value_option",
+            "summary",
+            "stated_on",
+            "attribution",
+            "credibility",
+            "conditions",
+        ]
+        widgets = {"stated_on": DateInput(), "conditions": forms.TextInput()}
+        labels = {
+            "participant": "Actor",
+            "value_min": "From",
+            "value_max": "To",
+            "value_option": "Scale option",
+            "stated_on": "Stated on",
+        }
+
+    def __init__(self, *args, negotiation, **kwargs):
+        super().__init__(*args, **kwargs)
+        from negotiations.models import Issue, Participant, ScaleOption
+
+        self.fields["participant"].queryset = Participant.objects.filter(
+            negotiation=negotiation
+        ).select_related("actor")
+        self.fields["participant"].label_from_instance = lambda p: p.actor.name
+        self.fields["issue"].queryset = Issue.objects.filter(negotiation=negotiation)
+        self.fields["value_option"].queryset = ScaleOption.objects.filter(
+            issue__negotiation=negotiation
+        ).select_related("issue")
+        self.fields["value_option"].label_from_instance = lambda o: f"{o.issue.title}: {o.label}"
+        self.fields["stance"].choices = [c for c in self.fields["stance"].choices if c[0]]
+        self.fields["stated_on"].validators.append(check_not_future)
+
+    def clean(self):
+        cleaned = super().clean()
+        amount = cleaned.get("amount")
+        if amount is not None:
+            if cleaned.get("value_min") is not None or cleaned.get("value_max") is not None:
+                self.add_error("amount", "Give an exact number or a range, not both.")
+            else:
+                cleaned["value_min"] = cleaned["value_max"] = amount
+        return cleaned
+
+
+class BaseReportFormSet(forms.BaseModelFormSet):
+    def __init__(self, *args, negotiation, **kwargs):
+        from negotiations.models import Position
+
+        super().__init__(*args, queryset=Position.objects.none(), **kwargs)
+        self.negotiation = negotiation
+
+    def get_form_kwargs(self, index):
+        return {**super().get_form_kwargs(index), "negotiation": self.negotiation}
+
+
+def report_formset_class():
+    from negotiations.models import Position
+
+    return forms.modelformset_factory(
+        Position,
+        form=ReportPositionForm,
+        formset=BaseReportFormSet,
+        extra=1,
+        min_num=1,
+        validate_min=True,
+        max_num=100,
+        validate_max=True,
+    )
+
+
+class SourceEditForm(NewSourceForm):
+    version = VersionField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, required=True, **kwargs)
+        self.fields["version"].initial = self.instance.version
+
+
+class RoundForm(forms.ModelForm):
+    source = SourcePicker(required=False, label="Source")
+    version = VersionField(required=False)
+
+    class Meta:
+        from negotiations.models import Round
+
+        model = Round
+        fields = [
+            "title",
+            "location",
+            "started_on",
+            "ended_on",
+            "attendees",
+            "attendance",
+            "outcome",
+        ]
+        widgets = {
+            "started_on": DateInput(),
+            "ended_on": DateInput(),
+            "attendees": forms.CheckboxSelectMultiple,
+            "attendance": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, negotiation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.negotiation = negotiation
+        self.fields["attendees"].queryset = negotiation.participants.select_related("actor")
+        self.fields["attendees"].label_from_instance = lambda p: p.actor.name
+        self.fields["source"].offer(self.instance.source if self.instance.source_id else None)
+        self.fields["source"].initial = self.instance.source_id
+        self.fields["started_on"].validators.append(check_not_future)
+        if self.instance.pk:
+            self.fields["version"].required = True
+            self.fields["version"].initial = self.instance.version
+        else:
+            del self.fields["version"]
+
+    def save(self, commit: bool = True):
+        from django.utils.text import slugify
+
+        from negotiations.models import Round
+
+        round_ = super().save(commit=False)
+        round_.source = self.cleaned_data.get("source")
+        if not round_.slug:
+            base = f"{slugify(round_.title)[:60] or 'round'}-{round_.started_on:%Y-%m}"
+            slug, counter = base, 2
+            while Round.objects.filter(negotiation=round_.negotiation, slug=slug).exists():
+                slug, counter = f"{base}-{counter}", counter + 1
+            round_.slug = slug
+        if commit:
+            round_.save()
+            self.save_m2m()
+        return round_

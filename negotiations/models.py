@@ -14,7 +14,7 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import (
     MaxValueValidator,
     MinValueValidator,
@@ -27,6 +27,7 @@ from django.db.models.functions import Length
 from django.db.models.lookups import Exact
 from django.urls import reverse
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from negotiations import gaps
 
@@ -44,6 +45,26 @@ def not_in_future(value: dt.date) -> None:
         raise ValidationError("This date is in the future.", code="future_date")
 
 
+class Versioned(models.Model):
+    """A record that carries a version, so that a save from a stale form can be refused.
+
+    Every save bumps the version; `negotiations.editing.save_if_current` compares it under a row
+    lock before writing. Every change is also kept in the record's history (django-simple-history).
+    """
+
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            self.version += 1
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "version"}
+        super().save(*args, **kwargs)
+
+
 class NegotiationStatus(models.TextChoices):
     ACTIVE = "active", "Active"
     SUSPENDED = "suspended", "Suspended"
@@ -56,7 +77,7 @@ class NegotiationQuerySet(models.QuerySet):
         return self.filter(is_public=True)
 
 
-class Negotiation(models.Model):
+class Negotiation(Versioned):
     slug = models.SlugField(max_length=80, unique=True)
     title = models.CharField(max_length=200)
     summary = models.TextField(blank=True)
@@ -74,6 +95,7 @@ class Negotiation(models.Model):
     )
 
     objects = NegotiationQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["data_changed_at"])
 
     class Meta:
         ordering = ["title"]
@@ -100,7 +122,7 @@ class ActorKind(models.TextChoices):
     OTHER = "other", "Other"
 
 
-class Actor(models.Model):
+class Actor(Versioned):
     """A state, group, organisation or person; reused across negotiations."""
 
     name = models.CharField(max_length=200)
@@ -120,6 +142,8 @@ class Actor(models.Model):
         "UCDP actor id", null=True, blank=True, validators=[MaxValueValidator(2_147_483_647)]
     )
     acled_name = models.CharField("ACLED actor name", max_length=200, blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -165,7 +189,7 @@ class Role(models.TextChoices):
 ROLE_ORDER = {Role.PARTY: 0, Role.MEDIATOR: 1, Role.GUARANTOR: 2, Role.STAKEHOLDER: 3}
 
 
-class Participant(models.Model):
+class Participant(Versioned):
     """An actor's role in one negotiation. Positions point here, so only participants hold them."""
 
     negotiation = models.ForeignKey(
@@ -176,6 +200,8 @@ class Participant(models.Model):
     order = models.PositiveSmallIntegerField(
         default=0, help_text="Column order within the role on the gap table."
     )
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["order", "id"]
@@ -201,7 +227,7 @@ class IssueKind(models.TextChoices):
     TEXT = "text", "Text"
 
 
-class Issue(models.Model):
+class Issue(Versioned):
     negotiation = models.ForeignKey(Negotiation, on_delete=models.CASCADE, related_name="issues")
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80)
@@ -218,6 +244,8 @@ class Issue(models.Model):
     unit_singular = models.CharField(
         max_length=40, blank=True, help_text="Quantities only, e.g. hostage, day. Blank: as plural."
     )
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["order", "id"]
@@ -258,7 +286,7 @@ class Issue(models.Model):
         return gaps.unit_for(amount, self.unit, self.unit_singular)
 
 
-class ScaleOption(models.Model):
+class ScaleOption(Versioned):
     """One step on a scale issue; `rank` orders the steps (0 is the lowest)."""
 
     issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="options")
@@ -266,6 +294,8 @@ class ScaleOption(models.Model):
     key = models.SlugField(max_length=40, help_text="Short name used in files, e.g. partial.")
     label = models.CharField(max_length=100)
     meaning = models.TextField(blank=True, help_text="What this step means, in words.")
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["rank"]
@@ -304,7 +334,7 @@ class Credibility(models.IntegerChoices):
     CANNOT_BE_JUDGED = 6, "6: truth cannot be judged"
 
 
-class Source(models.Model):
+class Source(Versioned):
     """A report that positions are taken from. Shared across negotiations."""
 
     slug = models.SlugField(max_length=100, unique=True)
@@ -319,6 +349,8 @@ class Source(models.Model):
         help_text="The outlet's reliability on the Admiralty scale, as the editor assesses it.",
     )
     grade_note = models.TextField(blank=True, help_text="Why this grade was given.")
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-published_on", "outlet"]
@@ -340,7 +372,7 @@ class PackageQuerySet(models.QuerySet):
         return self.filter(is_conditional=True)
 
 
-class Package(models.Model):
+class Package(Versioned):
     """Positions put forward together as one deal, compared as a whole against each party.
 
     The terms of a conditional package (an offer that stands only if the other side gives
@@ -362,6 +394,7 @@ class Package(models.Model):
     summary = models.TextField(blank=True)
 
     objects = PackageQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["stated_on", "id"]
@@ -383,7 +416,7 @@ class Package(models.Model):
             raise ValidationError({"proposer": "The proposer must take part in this negotiation."})
 
 
-class Round(models.Model):
+class Round(Versioned):
     """A meeting or round of talks, shown on timelines."""
 
     negotiation = models.ForeignKey(Negotiation, on_delete=models.CASCADE, related_name="rounds")
@@ -400,6 +433,8 @@ class Round(models.Model):
     source = models.ForeignKey(
         Source, on_delete=models.PROTECT, related_name="rounds", null=True, blank=True
     )
+
+    history = HistoricalRecords(m2m_fields=[attendees])
 
     class Meta:
         ordering = ["started_on", "id"]
@@ -489,7 +524,7 @@ class PositionQuerySet(models.QuerySet):
         return self.latest_per_pair(negotiation, Position.objects.standing_as_of(as_of, known_by))
 
 
-class Position(models.Model):
+class Position(Versioned):
     """What one participant holds on one issue, from a given date, according to one source.
 
     Never overwritten by a new statement: a changed stance is a new Position, so the history stays
@@ -594,6 +629,7 @@ class Position(models.Model):
     )
 
     objects = PositionQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         ordering = ["stated_on", "recorded_at", "id"]
@@ -683,31 +719,51 @@ class Position(models.Model):
         def add(field: str, message: str) -> None:
             errors.setdefault(field, []).append(message)
 
-        issue = self.issue if self.issue_id else None
+        issue = self._related("issue")
+        participant = self._related("participant")
         if issue is not None:
             self._clean_value(issue, add)
-            if self.participant_id and self.participant.negotiation_id != issue.negotiation_id:
+            if participant is not None and participant.negotiation_id != issue.negotiation_id:
                 add("participant", "This actor does not take part in this issue's negotiation.")
         if self.package_id:
-            if self.participant_id and self.package.proposer_id != self.participant_id:
+            if participant is not None and self.package.proposer_id != participant.pk:
                 add("package", "Only the package's proposer holds positions in it.")
             if issue is not None and self.package.negotiation_id != issue.negotiation_id:
                 add("package", "This package belongs to another negotiation.")
-        if self.source_id and self.stated_on and self.stated_on > self.source.published_on:
+        source = self._related("source")
+        if source is not None and self.stated_on and self.stated_on > source.published_on:
             add(
                 "stated_on",
-                f"The source was published on {self.source.published_on:%-d %B %Y}; "
+                f"The source was published on {source.published_on:%-d %B %Y}; "
                 "it cannot report a position stated after that.",
             )
+        status_source = self._related("status_source")
         if self.status in WITHDRAWN_STATUSES:
-            if not self.status_source_id:
+            if status_source is None:
                 add("status_source", f"Name the source that reports it {self.status}.")
             if not self.status_changed_on:
                 add("status_changed_on", f"Give the date it was {self.status}.")
+        if (
+            status_source is not None
+            and self.status_changed_on
+            and self.status_changed_on > status_source.published_on
+        ):
+            add(
+                "status_changed_on",
+                f"That source was published on {status_source.published_on:%-d %B %Y}; "
+                "it cannot report a change after that.",
+            )
         if self.status_changed_on and self.stated_on and self.status_changed_on < self.stated_on:
             add("status_changed_on", "A status cannot change before the position was stated.")
         if errors:
             raise ValidationError(errors)
+
+    def _related(self, name: str):
+        """The related object if one is set (saved or not), else None."""
+        try:
+            return getattr(self, name)
+        except ObjectDoesNotExist:
+            return None
 
     def _clean_value(self, issue: Issue, add) -> None:
         has_quantity = self.value_min is not None or self.value_max is not None

@@ -1,20 +1,21 @@
 """The two kinds of signed-in user and what each may do.
 
-Analysts keep the record: positions, sources, rounds and packages. Editors also shape the
-negotiation itself (negotiations, actors, participants, issues, the public flag) and use the
-Django admin as the back office.
+Analysts keep the record: positions, sources and rounds. Editors also shape the negotiation
+itself (negotiations, actors, participants, issues and their options, packages, the public flag)
+and use the Django admin as the back office.
 """
 
 ANALYST = "Analyst"
 EDITOR = "Editor"
 
-ANALYST_MODELS = ("position", "source", "round", "package")
+ANALYST_MODELS = ("position", "source", "round")
 EDITOR_MODELS = (
     "negotiation",
     "actor",
     "participant",
     "issue",
     "scaleoption",
+    "package",
     *ANALYST_MODELS,
 )
 ACTIONS = ("add", "change", "delete", "view")
@@ -27,3 +28,15 @@ def permission_codenames(group: str) -> set[str]:
     if group == EDITOR:
         return {f"{action}_{model}" for model in EDITOR_MODELS for action in ACTIONS}
     raise ValueError(f"Unknown group {group!r}")
+
+
+def ensure_groups(group_model, permission_model) -> None:
+    """Create or update the Analyst and Editor groups (the models are passed in, so that the
+    data migration can use its historical ones)."""
+    for name in (ANALYST, EDITOR):
+        group, _ = group_model.objects.get_or_create(name=name)
+        group.permissions.set(
+            permission_model.objects.filter(
+                content_type__app_label="negotiations", codename__in=permission_codenames(name)
+            )
+        )

@@ -4,7 +4,7 @@ from django.db import migrations
 def create_groups(apps, schema_editor):
     from django.contrib.auth.management import create_permissions
 
-    from negotiations.roles import ANALYST, EDITOR, permission_codenames
+    from negotiations.roles import ensure_groups
 
     # Permissions are normally created after all migrations; groups need them now.
     for app_config in apps.get_app_configs():
@@ -12,15 +12,7 @@ def create_groups(apps, schema_editor):
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
 
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name in (ANALYST, EDITOR):
-        group, _ = Group.objects.get_or_create(name=name)
-        group.permissions.set(
-            Permission.objects.filter(
-                content_type__app_label="negotiations", codename__in=permission_codenames(name)
-            )
-        )
+    ensure_groups(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
 
 
 def remove_groups(apps, schema_editor):

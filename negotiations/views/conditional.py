@@ -12,12 +12,16 @@ from django.views.decorators.http import condition
 from negotiations.models import Negotiation
 
 
-def public_negotiation(request: HttpRequest, slug: str) -> Negotiation:
-    """The public negotiation named in the address, looked up once per request; else 404."""
-    found = getattr(request, "_public_negotiation", None)
+def readable_negotiation(request: HttpRequest, slug: str) -> Negotiation:
+    """The negotiation named in the address, looked up once per request: public ones for
+    everyone, the others only for signed-in staff who may view them; else 404."""
+    found = getattr(request, "_readable_negotiation", None)
     if found is None or found.slug != slug:
-        found = get_object_or_404(Negotiation.objects.public(), slug=slug)
-        request._public_negotiation = found
+        negotiations = Negotiation.objects.all()
+        if not request.user.has_perm("negotiations.view_negotiation"):
+            negotiations = negotiations.public()
+        found = get_object_or_404(negotiations, slug=slug)
+        request._readable_negotiation = found
     return found
 
 
@@ -34,7 +38,9 @@ def _tag(request: HttpRequest, *parts: str) -> str:
             *parts,
             request.get_full_path(),
             timezone.localdate().isoformat(),  # "today" tables change at midnight
-            "fragment" if getattr(request, "htmx", False) else "page",
+            "page"
+            if not getattr(request, "htmx", False) or request.htmx.history_restore_request
+            else f"fragment {request.htmx.target}",
             _viewer(request),
         ]
     )
@@ -46,12 +52,12 @@ def _start_of_today() -> dt.datetime:
 
 
 def _negotiation_etag(request: HttpRequest, slug: str, **kwargs) -> str:
-    negotiation = public_negotiation(request, slug)
+    negotiation = readable_negotiation(request, slug)
     return _tag(request, negotiation.slug, negotiation.data_changed_at.isoformat())
 
 
 def _negotiation_last_modified(request: HttpRequest, slug: str, **kwargs) -> dt.datetime:
-    return max(public_negotiation(request, slug).data_changed_at, _start_of_today())
+    return max(readable_negotiation(request, slug).data_changed_at, _start_of_today())
 
 
 conditional_on_negotiation = condition(

@@ -26,7 +26,7 @@ from negotiations import gaps, snapshot
 from negotiations.forms import AsOfForm, TableQueryForm
 from negotiations.models import Negotiation, Position
 from negotiations.spreadsheets import POSITION_HEADER, POSITION_TEXT_COLUMNS, neutralise
-from negotiations.views.conditional import conditional_on_negotiation, public_negotiation
+from negotiations.views.conditional import conditional_on_negotiation, readable_negotiation
 
 CHUNK = 64 * 1024
 CSV_TYPE = "text/csv; charset=utf-8"
@@ -139,7 +139,7 @@ def gap_rows(table: snapshot.NegotiationTable) -> Iterator[dict[str, str]]:
 @require_safe
 @conditional_on_negotiation
 def gaps_csv(request: HttpRequest, slug: str) -> HttpResponse:
-    negotiation = public_negotiation(request, slug)
+    negotiation = readable_negotiation(request, slug)
     form = AsOfForm(request.GET)
     if not form.is_valid():
         return bad_query(request, negotiation, form)
@@ -202,7 +202,7 @@ def _position_json(position: Position | None) -> dict | None:
 @require_safe
 @conditional_on_negotiation
 def gaps_json(request: HttpRequest, slug: str) -> HttpResponse:
-    negotiation = public_negotiation(request, slug)
+    negotiation = readable_negotiation(request, slug)
     form = AsOfForm(request.GET)
     if not form.is_valid():
         return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
@@ -454,7 +454,7 @@ def _cursor_chunks(select: str) -> Iterator[bytes]:
 @require_safe
 @conditional_on_negotiation
 def positions_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
-    negotiation = public_negotiation(request, slug)
+    negotiation = readable_negotiation(request, slug)
     today = timezone.localdate()
     response = StreamingHttpResponse(
         stream_positions_csv(negotiation.pk, today.isoformat()), content_type=CSV_TYPE

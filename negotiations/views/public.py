@@ -28,10 +28,12 @@ from negotiations.models import (
 from negotiations.views.conditional import (
     conditional_on_negotiation,
     conditional_on_public_list,
-    public_negotiation,
+    readable_negotiation,
 )
 
 POSITIONS_PER_PAGE = 50
+RECORDING = ("negotiations.add_position", "negotiations.add_source")
+FRAGMENTS = {"summary": "summary", "packages": "packages", "table-region": "table-region"}
 SOURCES_PER_PAGE = 25
 
 
@@ -64,10 +66,10 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-@vary_on_headers("HX-Request")
+@vary_on_headers("HX-Request", "HX-Target", "HX-History-Restore-Request")
 @conditional_on_negotiation
 def gap_table(request: HttpRequest, slug: str) -> HttpResponse:
-    negotiation = public_negotiation(request, slug)
+    negotiation = readable_negotiation(request, slug)
     form = TableQueryForm(request.GET)
     query = form.resolved()
     table = snapshot.load_table(negotiation, query.as_of, query.known_by)
@@ -81,17 +83,19 @@ def gap_table(request: HttpRequest, slug: str) -> HttpResponse:
         "rows": [snapshot.row_view(table, row, withdrawn) for row in rows],
         "packages": snapshot.load_packages(table),
         "section": "table",
+        "can_record": request.user.has_perms(RECORDING),
     }
     template = "negotiations/gap_table.html"
-    if request.htmx:
-        template += "#table-region"
+    if request.htmx and not request.htmx.history_restore_request:
+        # One view serves the page and its fragments; the target says which one.
+        template += "#" + FRAGMENTS.get(request.htmx.target, "table-region")
     return TemplateResponse(request, template, context, status=status_for(form))
 
 
 @require_safe
 @conditional_on_negotiation
 def package_detail(request: HttpRequest, slug: str, package: str) -> HttpResponse:
-    negotiation = public_negotiation(request, slug)
+    negotiation = readable_negotiation(request, slug)
     form = AsOfForm(request.GET)
     query = TableQueryForm(request.GET).resolved()
     table = snapshot.load_table(negotiation, query.as_of, query.known_by)
@@ -139,7 +143,7 @@ def package_detail(request: HttpRequest, slug: str, package: str) -> HttpRespons
 @require_safe
 @conditional_on_negotiation
 def issue_history(request: HttpRequest, slug: str, issue: str) -> HttpResponse:
-    negotiation = public_negotiation(request, slug)
+    negotiation = readable_negotiation(request, slug)
     found = get_object_or_404(Issue, negotiation=negotiation, slug=issue)
     found.negotiation = negotiation
     history = snapshot.load_issue_history(found)
@@ -179,7 +183,7 @@ def issue_history(request: HttpRequest, slug: str, issue: str) -> HttpResponse:
 @require_safe
 @conditional_on_negotiation
 def actor_positions(request: HttpRequest, slug: str, actor: str) -> HttpResponse:
-    negotiation = public_negotiation(request, slug)
+    negotiation = readable_negotiation(request, slug)
     participant = get_object_or_404(
         Participant.objects.select_related("actor"), negotiation=negotiation, actor__slug=actor
     )
@@ -216,7 +220,7 @@ def actor_positions(request: HttpRequest, slug: str, actor: str) -> HttpResponse
 @require_safe
 @conditional_on_negotiation
 def sources(request: HttpRequest, slug: str) -> HttpResponse:
-    negotiation = public_negotiation(request, slug)
+    negotiation = readable_negotiation(request, slug)
     cited = (
         Source.objects.filter(
             Q(positions__issue__negotiation=negotiation)
@@ -250,7 +254,7 @@ def sources(request: HttpRequest, slug: str) -> HttpResponse:
 @require_safe
 @conditional_on_negotiation
 def changes(request: HttpRequest, slug: str) -> HttpResponse:
-    negotiation = public_negotiation(request, slug)
+    negotiation = readable_negotiation(request, slug)
     page, page_form = paginate(request, snapshot.recent_changes(negotiation), POSITIONS_PER_PAGE)
     return TemplateResponse(
         request,

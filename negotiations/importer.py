@@ -1,0 +1,542 @@
+"""Importing positions from CSV files in the columns of positions.csv (docs/formats.md).
+
+`plan_import` reads and checks every row without writing anything, and says for each row what
+would happen (new, update, unchanged) or what is wrong with it. `apply_import` saves a plan with
+no errors, all rows or none, with history. The browser's preview and the `importpositions`
+command share both, so they accept and refuse the same files with the same messages.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
+
+from negotiations import editing, signals
+from negotiations.models import (
+    Issue,
+    Negotiation,
+    Package,
+    Participant,
+    Position,
+    ScaleOption,
+    Source,
+)
+from negotiations.spreadsheets import POSITION_HEADER, POSITION_TEXT_COLUMNS, restore
+
+TRUE_WORDS = {"true", "yes", "1"}
+FALSE_WORDS = {"false", "no", "0"}
+# Descriptive columns: blank, or equal to what the database says.
+DESCRIPTIVE = {
+    "actor_name": lambda p, i: p.actor.name,
+    "role": lambda p, i: p.role,
+    "issue_title": lambda p, i: i.title,
+    "issue_kind": lambda p, i: i.kind,
+    "unit": lambda p, i: i.unit,
+}
+SOURCE_COLUMNS = {
+    "source_outlet": "outlet",
+    "source_headline": "headline",
+    "source_url": "url",
+    "source_published_on": "published_on",
+    "source_grade": "grade",
+}
+CHUNK = 500
+CSV_FIELD_LIMIT = 1_000_000
+
+
+@dataclass
+class RowPlan:
+    line: int
+    action: str = "new"  # new, update, unchanged, error
+    messages: list[str] = field(default_factory=list)
+    position: Position | None = None
+    changes: list[editing.FieldChange] = field(default_factory=list)
+    loaded_version: int | None = None
+    describe: str = ""
+
+    def error(self, message: str) -> None:
+        self.action = "error"
+        self.messages.append(message)
+
+
+@dataclass
+class ImportPlan:
+    rows: list[RowPlan] = field(default_factory=list)
+    file_errors: list[str] = field(default_factory=list)
+    new_sources: dict[str, Source] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[RowPlan]:
+        return [row for row in self.rows if row.action == "error"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.file_errors and not self.errors and bool(self.rows)
+
+    def count(self, action: str) -> int:
+        return sum(1 for row in self.rows if row.action == action)
+
+    @property
+    def new_count(self) -> int:
+        return self.count("new")
+
+    @property
+    def update_count(self) -> int:
+        return self.count("update")
+
+    @property
+    def unchanged_count(self) -> int:
+        return self.count("unchanged")
+
+    def messages(self) -> list[str]:
+        return self.file_errors + [
+            f"line {row.line}: {message}" for row in self.errors for message in row.messages
+        ]
+
+
+def decode(content: bytes) -> tuple[str | None, str | None]:
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        return None, (
+            f"The file is not UTF-8 text (byte 0x{content[error.start]:02x} at position "
+            f"{error.start}). Save it as “CSV UTF-8” and try again."
+        )
+    if "\x00" in text:
+        return None, "The file contains NUL bytes: it is not a CSV text file."
+    return text, None
+
+
+def read_rows(text: str, plan: ImportPlan) -> list[tuple[int, dict[str, str]]]:
+    """The data rows with their line numbers; header problems go to plan.file_errors."""
+    csv.field_size_limit(CSV_FIELD_LIMIT)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as error:
+        plan.file_errors.append(f"The header row cannot be read as CSV: {error}.")
+        return []
+    if not header:
+        plan.file_errors.append("The file is empty: expected a header row and positions.")
+        return []
+    missing = [name for name in POSITION_HEADER if name not in header]
+    unexpected = [name for name in header if name not in POSITION_HEADER]
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if missing or unexpected or repeated:
+        parts = []
+        if missing:
+            parts.append(f"missing columns: {', '.join(missing)}")
+        if unexpected:
+            parts.append(f"unknown columns: {', '.join(unexpected)}")
+        if repeated:
+            parts.append(f"repeated columns: {', '.join(repeated)}")
+        plan.file_errors.append(
+            "The columns are not those of positions.csv (" + "; ".join(parts) + "). "
+            "Export positions.csv from any negotiation for a template."
+        )
+        return []
+    rows = []
+    try:
+        for row in reader:
+            if None in row or any(value is None for value in row.values()):
+                plan.file_errors.append(
+                    f"line {reader.line_num}: the row has {len(header) + len(row.get(None) or [])}"
+                    f" cells where the header has {len(header)}"
+                    if None in row
+                    else f"line {reader.line_num}: the row has fewer cells than the header"
+                )
+                continue
+            if not any(value.strip() for value in row.values()):
+                continue  # a blank line
+            rows.append((reader.line_num, row))
+    except csv.Error as error:
+        plan.file_errors.append(f"line {reader.line_num}: not valid CSV: {error}.")
+    if not rows and not plan.file_errors:
+        plan.file_errors.append("The file has a header but no positions.")
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading cells
+
+
+def cell(row: dict[str, str], name: str) -> str:
+    value = row[name].strip()
+    return restore(value) if name in POSITION_TEXT_COLUMNS else value
+
+
+def parse_decimal(text: str) -> Decimal | None:
+    if text == "":
+        return None
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"{text!r} is not a number") from None
+    if not number.is_finite():
+        raise ValueError(f"{text!r} is not a number")
+    return number
+
+
+def parse_bool(text: str) -> bool | None:
+    if text == "":
+        return None
+    if text.lower() in TRUE_WORDS:
+        return True
+    if text.lower() in FALSE_WORDS:
+        return False
+    raise ValueError(f"{text!r} is not true or false")
+
+
+def parse_date(text: str) -> dt.date | None:
+    if text == "":
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date written YYYY-MM-DD") from None
+
+
+def parse_timestamp(text: str) -> dt.datetime | None:
+    if text == "":
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{text!r} is not a timestamp like 2025-04-15T09:30:00Z") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+# ---------------------------------------------------------------------------------------------
+# Planning
+
+
+class Lookups:
+    """Everything rows refer to, fetched in a few queries up front."""
+
+    def __init__(self, rows: list[tuple[int, dict[str, str]]]):
+        negotiation_slugs = {cell(r, "negotiation") for _, r in rows}
+        self.negotiations = {
+            n.slug: n for n in Negotiation.objects.filter(slug__in=negotiation_slugs)
+        }
+        ids = list(self.negotiations.values())
+        self.participants = {
+            (p.negotiation_id, p.actor.slug): p
+            for p in Participant.objects.filter(negotiation__in=ids).select_related("actor")
+        }
+        self.issues = {
+            (i.negotiation_id, i.slug): i for i in Issue.objects.filter(negotiation__in=ids)
+        }
+        self.options = {
+            (o.issue_id, o.key): o for o in ScaleOption.objects.filter(issue__negotiation__in=ids)
+        }
+        self.packages = {
+            (p.negotiation_id, p.slug): p for p in Package.objects.filter(negotiation__in=ids)
+        }
+        source_slugs = {cell(r, name) for _, r in rows for name in ("source", "status_source")}
+        self.sources = {
+            s.slug: s for s in in_chunks(Source.objects.all(), "slug__in", source_slugs)
+        }
+        uids = set()
+        for _, row in rows:
+            try:
+                if cell(row, "id"):
+                    uids.add(uuid.UUID(cell(row, "id")))
+            except ValueError:
+                pass
+        self.positions = {
+            p.uid: p
+            for p in in_chunks(
+                Position.objects.select_related(
+                    "issue__negotiation",
+                    "source",
+                    "status_source",
+                    "package",
+                    "value_option",
+                    "participant__actor",
+                ),
+                "uid__in",
+                uids,
+            )
+        }
+
+
+def in_chunks(queryset, lookup: str, values: Iterable) -> list:
+    values = list(values)
+    found = []
+    for start in range(0, len(values), CHUNK):  # stay under SQLite's limit on parameters
+        found.extend(queryset.filter(**{lookup: values[start : start + CHUNK]}))
+    return found
+
+
+def plan_import(
+    content: bytes,
+    negotiation: Negotiation | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportPlan:
+    """Check a whole file and say what importing it would do; writes nothing."""
+    plan = ImportPlan()
+    text, error = decode(content)
+    if error:
+        plan.file_errors.append(error)
+        return plan
+    rows = read_rows(text, plan)
+    if not rows:
+        return plan
+    lookups = Lookups(rows)
+    seen_uids: dict[uuid.UUID, int] = {}
+    now = timezone.now()
+    for index, (line, row) in enumerate(rows):
+        plan.rows.append(plan_row(line, row, lookups, plan, negotiation, seen_uids, now, index))
+        if progress and (index + 1) % 1000 == 0:
+            progress(index + 1, len(rows))
+    if progress:
+        progress(len(rows), len(rows))
+    return plan
+
+
+def plan_row(line, row, lookups, plan, target, seen_uids, now, index) -> RowPlan:
+    result = RowPlan(line)
+    negotiation = lookups.negotiations.get(cell(row, "negotiation"))
+    if negotiation is None:
+        result.error(f"negotiation: no negotiation {cell(row, 'negotiation')!r}")
+        return result
+    if target is not None and negotiation.pk != target.pk:
+        result.error(f"negotiation: this row belongs to {negotiation.slug!r}; import it there")
+        return result
+    participant = lookups.participants.get((negotiation.pk, cell(row, "actor")))
+    issue = lookups.issues.get((negotiation.pk, cell(row, "issue")))
+    if participant is None:
+        result.error(f"actor: {cell(row, 'actor')!r} does not take part in {negotiation.slug}")
+    if issue is None:
+        result.error(f"issue: {negotiation.slug} has no issue {cell(row, 'issue')!r}")
+    if participant is None or issue is None:
+        return result
+    result.describe = f"{participant.actor.short_name} · {issue.title}"
+    for name, expected in DESCRIPTIVE.items():
+        given = cell(row, name)
+        if given and given != expected(participant, issue):
+            result.error(
+                f"{name}: {given!r} does not match {expected(participant, issue)!r} in the "
+                "database (these columns describe the row; edit actors and issues in the admin)"
+            )
+
+    values = {}
+    for name, parse in (
+        ("value_min", parse_decimal),
+        ("value_max", parse_decimal),
+        ("value_bool", parse_bool),
+        ("stated_on", parse_date),
+        ("status_changed_on", parse_date),
+        ("vague", parse_bool),
+        ("recorded_at", parse_timestamp),
+    ):
+        try:
+            values[name] = parse(cell(row, name))
+        except ValueError as problem:
+            result.error(f"{name}: {problem}")
+    option = None
+    if cell(row, "value_option"):
+        option = lookups.options.get((issue.pk, cell(row, "value_option")))
+        if option is None:
+            keys = ", ".join(key for (issue_id, key) in lookups.options if issue_id == issue.pk)
+            result.error(
+                f"value_option: {cell(row, 'value_option')!r} is not an option of "
+                f"{issue.slug}" + (f" ({keys})" if keys else " (it is not a scale)")
+            )
+    credibility = cell(row, "credibility")
+    if not credibility.isdigit():
+        result.error(f"credibility: {credibility!r} is not a whole number from 1 to 6")
+    package = None
+    if cell(row, "package"):
+        package = lookups.packages.get((negotiation.pk, cell(row, "package")))
+        if package is None:
+            result.error(f"package: {negotiation.slug} has no package {cell(row, 'package')!r}")
+    source = find_or_plan_source(row, lookups, plan, result)
+    status_source = None
+    if cell(row, "status_source"):
+        slug = cell(row, "status_source")
+        status_source = lookups.sources.get(slug) or plan.new_sources.get(slug)
+        if status_source is None:
+            result.error(
+                f"status_source: no source {slug!r} (give it its own row as a source first)"
+            )
+    if result.action == "error":
+        return result
+
+    uid = None
+    if cell(row, "id"):
+        try:
+            uid = uuid.UUID(cell(row, "id"))
+        except ValueError:
+            result.error(f"id: {cell(row, 'id')!r} is not a UUID (leave it blank for a new one)")
+            return result
+        if uid in seen_uids:
+            result.error(f"id: the same id is on line {seen_uids[uid]}")
+            return result
+        seen_uids[uid] = line
+    existing = lookups.positions.get(uid) if uid else None
+    if existing is not None and existing.issue.negotiation_id != negotiation.pk:
+        result.error(f"id: {uid} is a position of {existing.issue.negotiation.slug}")
+        return result
+
+    position = Position(
+        uid=uid or uuid.uuid4(),
+        issue=issue,
+        participant=participant,
+        stance=cell(row, "stance"),
+        value_min=values["value_min"],
+        value_max=values["value_max"],
+        value_bool=values["value_bool"],
+        value_option=option,
+        summary=cell(row, "summary"),
+        stated_on=values["stated_on"],
+        source=source,
+        attribution=cell(row, "attribution"),
+        credibility=int(credibility),
+        status=cell(row, "status") or "reported",
+        status_source=status_source,
+        status_attribution=cell(row, "status_attribution"),
+        status_changed_on=values["status_changed_on"],
+        conditions=cell(row, "conditions"),
+        is_vague=bool(values["vague"]),
+        package=package,
+    )
+    try:
+        # The references were resolved above; the rest is checked here, with messages, and
+        # again by the database when the rows are saved.
+        position.full_clean(
+            exclude=["issue", "participant", "source", "status_source", "package", "value_option"],
+            validate_unique=False,
+            validate_constraints=False,
+        )
+    except ValidationError as problem:
+        for name, messages in problem.message_dict.items():
+            label = "" if name == "__all__" else f"{name}: "
+            for message in messages:
+                result.error(label + message)
+        return result
+
+    if existing is None:
+        recorded_at = values["recorded_at"] or now + dt.timedelta(microseconds=index)
+        position.recorded_at = position.updated_at = recorded_at
+        result.position = position
+        return result
+    position.pk = existing.pk
+    position.version = existing.version
+    position.recorded_at = existing.recorded_at
+    position.recorded_by_id = existing.recorded_by_id
+    result.changes = editing.differences(existing, position)
+    result.action = "update" if result.changes else "unchanged"
+    result.position = position
+    result.loaded_version = existing.version
+    return result
+
+
+def find_or_plan_source(row, lookups, plan, result: RowPlan) -> Source | None:
+    slug = cell(row, "source")
+    if not slug:
+        result.error("source: missing (a source slug)")
+        return None
+    given = {name: cell(row, column) for column, name in SOURCE_COLUMNS.items()}
+    source = lookups.sources.get(slug)
+    if source is not None:
+        for column, name in SOURCE_COLUMNS.items():
+            stored = getattr(source, name)
+            stored = stored.isoformat() if isinstance(stored, dt.date) else stored
+            if given[name] and given[name] != stored:
+                result.error(
+                    f"{column}: {given[name]!r} differs from source {slug!r} in the database "
+                    f"({stored!r}); edit sources in the workspace, or use a new slug"
+                )
+        return source
+    planned = plan.new_sources.get(slug)
+    if planned is not None:
+        return planned
+    try:
+        published_on = parse_date(given["published_on"])
+    except ValueError as problem:
+        result.error(f"source_published_on: {problem}")
+        return None
+    source = Source(
+        slug=slug,
+        outlet=given["outlet"],
+        headline=given["headline"],
+        url=given["url"],
+        published_on=published_on,
+        grade=given["grade"],
+    )
+    try:
+        source.full_clean(validate_constraints=False)
+    except ValidationError as problem:
+        for name, messages in problem.message_dict.items():
+            column = next((c for c, n in SOURCE_COLUMNS.items() if n == name), name)
+            for message in messages:
+                result.error(f"{column} (new source {slug!r}): {message}")
+        return None
+    plan.new_sources[slug] = source
+    return source
+
+
+# ---------------------------------------------------------------------------------------------
+# Saving
+
+
+@dataclass
+class ImportResult:
+    created: int
+    updated: int
+    unchanged: int
+    sources: int
+
+
+class ImportRefused(Exception):
+    def __init__(self, messages: list[str]):
+        self.messages = messages
+        super().__init__("\n".join(messages))
+
+
+def apply_import(plan: ImportPlan, user=None) -> ImportResult:
+    """Save every row of a checked plan, or none of them."""
+    if not plan.ok:
+        raise ImportRefused(plan.messages() or ["Nothing to import."])
+    touched = set()
+    try:
+        with transaction.atomic():
+            for source in plan.new_sources.values():
+                source.save()
+            new_positions = []
+            for row in plan.rows:
+                position = row.position
+                touched.add(position.issue.negotiation_id)
+                if row.action == "new":
+                    position.recorded_by = user
+                    new_positions.append(position)
+                elif row.action == "update":
+                    editing.save_if_current(position, row.loaded_version)
+            bulk_create_with_history(new_positions, Position, batch_size=1000, default_user=user)
+            signals.touch(touched)
+    except editing.StaleEdit as stale:
+        raise ImportRefused(
+            [
+                f"A position ({stale.current}) was changed by {stale.who} since the preview; "
+                "check the file again."
+            ]
+        ) from None
+    except IntegrityError as problem:
+        raise ImportRefused([f"The database refused the import: {problem}"]) from None
+    return ImportResult(
+        created=plan.count("new"),
+        updated=plan.count("update"),
+        unchanged=plan.count("unchanged"),
+        sources=len(plan.new_sources),
+    )

@@ -1,0 +1,530 @@
+"""The analysts' workspace: record, correct, deny, delete and restore, import.
+
+Every view checks its permission on the server, whatever the page showed. With htmx, forms are
+swapped in place (a failed form comes back with 422, a stale one with 409); without JavaScript
+the same views serve whole pages and redirect after a successful POST.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_safe
+from django_htmx.http import retarget, trigger_client_event
+
+from negotiations import editing, snapshot
+from negotiations.forms import (
+    ImportConfirmForm,
+    ImportUploadForm,
+    NewSourceForm,
+    PositionForm,
+    RoundForm,
+    SourceEditForm,
+    StatusForm,
+    TableQueryForm,
+    report_formset_class,
+)
+from negotiations.importer import ImportRefused, apply_import, plan_import
+from negotiations.models import Issue, Negotiation, Participant, Position, Round, Source
+from negotiations.views.conditional import readable_negotiation
+
+POSITIONS_CHANGED = "positions-changed"
+HISTORY_MODELS = {"position": Position, "source": Source, "round": Round}
+
+
+def analyst_view(*permissions: str):
+    """Signed in, with every permission named, or no entry (checked on every request)."""
+
+    def decorate(view):
+        view = permission_required(permissions, raise_exception=True)(view)
+        return login_required(view)
+
+    return decorate
+
+
+def query_string(request: HttpRequest) -> str:
+    return f"?{request.GET.urlencode()}" if request.GET else ""
+
+
+def table_url(negotiation: Negotiation, query: str = "", anchor: str = "") -> str:
+    url = reverse("negotiations:gap_table", args=[negotiation.slug])
+    return f"{url}{query}{'#' + anchor if anchor else ''}"
+
+
+@require_safe
+@login_required
+def workspace_home(request: HttpRequest) -> HttpResponse:
+    negotiations = Negotiation.objects.order_by("-data_changed_at")
+    recent = Position.history.select_related("history_user").order_by("-history_date")[:20]
+    return TemplateResponse(
+        request,
+        "negotiations/workspace.html",
+        {"negotiations": negotiations, "recent": recent},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Recording a new position in place
+
+
+@require_http_methods(["GET", "POST"])
+@analyst_view("negotiations.add_position", "negotiations.add_source")
+def record_position(request: HttpRequest, slug: str, issue: str, actor: str) -> HttpResponse:
+    negotiation = readable_negotiation(request, slug)
+    found_issue = get_object_or_404(Issue, negotiation=negotiation, slug=issue)
+    participant = get_object_or_404(
+        Participant.objects.select_related("actor"), negotiation=negotiation, actor__slug=actor
+    )
+    if request.htmx and request.GET.get("cancel"):
+        return HttpResponse("")
+    query = TableQueryForm(request.GET).resolved()
+    position = Position(issue=found_issue, participant=participant, recorded_by=request.user)
+    data = request.POST if request.method == "POST" else None
+    new_source = NewSourceForm(data, prefix="new-source")
+    form = PositionForm(
+        data, instance=position, issue=found_issue, participant=participant, new_source=new_source
+    )
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and (not new_source.is_filled() or new_source.is_valid())
+    ):
+        with transaction.atomic():
+            if new_source.is_filled():
+                position.source = new_source.save()
+            form.save()
+        if request.htmx:
+            return updated_row(request, negotiation, found_issue, participant, query)
+        messages.success(request, f"Recorded: {position}.")
+        return redirect(table_url(negotiation, query_string(request), f"issue-{found_issue.slug}"))
+    context = {
+        "negotiation": negotiation,
+        "issue": found_issue,
+        "participant": participant,
+        "form": form,
+        "new_source": new_source,
+        "query": query,
+        "columns": negotiation.participants.count() + 3,
+    }
+    status = 422 if request.method == "POST" else 200
+    if request.htmx:
+        # The form row replaces itself: a fresh form, or the same one with its errors.
+        return TemplateResponse(
+            request, "negotiations/record.html#record-row", context, status=status
+        )
+    return TemplateResponse(request, "negotiations/record.html", context, status=status)
+
+
+def updated_row(request, negotiation, issue, participant, query) -> HttpResponse:
+    """The issue's refreshed row in place of the form; other fragments refresh on the event."""
+    table = snapshot.load_table(negotiation, query.as_of, query.known_by)
+    row = next(row for row in table.rows if row.issue.pk == issue.pk)
+    withdrawn = snapshot.load_withdrawn(negotiation, query.as_of) if query.show_withdrawn else {}
+    response = TemplateResponse(
+        request,
+        "negotiations/record.html#saved",
+        {
+            "negotiation": negotiation,
+            "row": snapshot.row_view(table, row, withdrawn),
+            "participant": participant,
+            "query": query,
+            "can_record": True,
+        },
+    )
+    response = retarget(response, f"#issue-{issue.slug}")
+    response["HX-Reswap"] = "outerHTML"
+    return trigger_client_event(response, POSITIONS_CHANGED, {"issue": issue.slug})
+
+
+# ---------------------------------------------------------------------------------------------
+# Correcting, confirming or denying, deleting
+
+
+def position_for_change(request: HttpRequest, uid) -> Position:
+    position = get_object_or_404(
+        Position.objects.select_related(
+            "issue__negotiation",
+            "participant__actor",
+            "source",
+            "status_source",
+            "package",
+            "value_option",
+        ),
+        uid=uid,
+    )
+    readable_negotiation(request, position.issue.negotiation.slug)
+    return position
+
+
+def back_to(position: Position) -> str:
+    return position.get_absolute_url()
+
+
+def conflict_response(request, template: str, context: dict, stale: editing.StaleEdit):
+    context["stale"] = stale
+    return TemplateResponse(request, template, context, status=409)
+
+
+@require_http_methods(["GET", "POST"])
+@analyst_view("negotiations.change_position")
+def edit_position(request: HttpRequest, uid) -> HttpResponse:
+    position = position_for_change(request, uid)
+    data = request.POST if request.method == "POST" else None
+    new_source = NewSourceForm(data, prefix="new-source")
+    form = PositionForm(
+        data,
+        instance=position,
+        issue=position.issue,
+        participant=position.participant,
+        new_source=new_source,
+    )
+    context = {
+        "position": position,
+        "form": form,
+        "new_source": new_source,
+        "negotiation": position.issue.negotiation,
+    }
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and (not new_source.is_filled() or new_source.is_valid())
+    ):
+        try:
+            with transaction.atomic():
+                if new_source.is_filled():
+                    position.source = new_source.save()
+                edited = form.save(commit=False)
+                editing.save_if_current(edited, form.cleaned_data["version"])
+        except editing.StaleEdit as stale:
+            form.data = form.data.copy()
+            form.data["version"] = stale.current.version
+            return conflict_response(request, "negotiations/edit_position.html", context, stale)
+        messages.success(request, "Correction saved. The earlier version is kept in its history.")
+        return redirect(back_to(position))
+    status = 422 if request.method == "POST" else 200
+    return TemplateResponse(request, "negotiations/edit_position.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@analyst_view("negotiations.change_position", "negotiations.add_source")
+def change_status(request: HttpRequest, uid) -> HttpResponse:
+    position = position_for_change(request, uid)
+    data = request.POST if request.method == "POST" else None
+    new_source = NewSourceForm(data, prefix="new-source")
+    form = StatusForm(data, instance=position, new_source=new_source)
+    context = {
+        "position": position,
+        "form": form,
+        "new_source": new_source,
+        "negotiation": position.issue.negotiation,
+    }
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and (not new_source.is_filled() or new_source.is_valid())
+    ):
+        try:
+            with transaction.atomic():
+                if new_source.is_filled():
+                    position.status_source = new_source.save()
+                changed = form.save(commit=False)
+                editing.save_if_current(changed, form.cleaned_data["version"])
+        except editing.StaleEdit as stale:
+            form.data = form.data.copy()
+            form.data["version"] = stale.current.version
+            return conflict_response(request, "negotiations/status.html", context, stale)
+        messages.success(request, f"Marked {position.get_status_display().lower()}.")
+        return redirect(back_to(position))
+    status = 422 if request.method == "POST" else 200
+    return TemplateResponse(request, "negotiations/status.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@analyst_view("negotiations.delete_position")
+def delete_position(request: HttpRequest, uid) -> HttpResponse:
+    position = position_for_change(request, uid)
+    negotiation = position.issue.negotiation
+    context = {"position": position, "negotiation": negotiation}
+    if request.method == "POST":
+        try:
+            version = int(request.POST.get("version", ""))
+        except ValueError:
+            return TemplateResponse(
+                request,
+                "negotiations/delete_position.html",
+                {**context, "error": "The form is incomplete; reload it."},
+                status=422,
+            )
+        try:
+            editing.delete_if_current(position, version)
+        except editing.StaleEdit as stale:
+            return conflict_response(request, "negotiations/delete_position.html", context, stale)
+        messages.success(request, "Deleted. It can be restored from the deleted records.")
+        return redirect(reverse("negotiations:deleted", args=[negotiation.slug]))
+    return TemplateResponse(request, "negotiations/delete_position.html", context)
+
+
+# ---------------------------------------------------------------------------------------------
+# History and restoring
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def record_history(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    model = HISTORY_MODELS.get(kind)
+    if model is None:
+        raise Http404("No history for that kind of record.")
+    if not request.user.has_perm(f"negotiations.view_{kind}"):
+        return HttpResponse(status=403)
+    versions = list(
+        model.history.filter(id=pk).select_related("history_user").order_by("-history_date")
+    )
+    if not versions:
+        raise Http404("No such record.")
+    current = model.objects.filter(pk=pk).first()
+    if request.method == "POST":
+        if not request.user.has_perm(f"negotiations.change_{kind}") or not request.user.has_perm(
+            f"negotiations.add_{kind}"
+        ):
+            return HttpResponse(status=403)
+        chosen = next(
+            (v for v in versions if str(v.history_id) == request.POST.get("history_id")), None
+        )
+        if chosen is None:
+            messages.error(request, "That version is not in this record's history.")
+            return redirect(request.path)
+        restore(chosen, current)
+        messages.success(
+            request, f"Restored the version of {chosen.history_date:%-d %B %Y, %H:%M}."
+        )
+        return redirect(request.path)
+    entries = []
+    for newer, older in zip(versions, [*versions[1:], None], strict=True):
+        entries.append(
+            {
+                "version": newer,
+                "changes": editing.differences(older.instance, newer.instance) if older else [],
+                "is_current": current is not None
+                and newer.version == current.version
+                and newer is versions[0],
+            }
+        )
+    return TemplateResponse(
+        request,
+        "negotiations/history.html",
+        {
+            "kind": kind,
+            "model": model,
+            "entries": entries,
+            "current": current,
+            "label": str(versions[0].instance),
+        },
+    )
+
+
+def restore(version, current) -> None:
+    """Bring back an earlier version as the newest one; its history records the restore."""
+    restored = version.instance
+    with transaction.atomic():
+        if current is not None:
+            restored.version = current.version
+            restored.save()
+        else:
+            restored._state.adding = True
+            restored.version = 1
+            restored.save(force_insert=True)
+
+
+@require_safe
+@analyst_view("negotiations.view_position")
+def deleted_positions(request: HttpRequest, slug: str) -> HttpResponse:
+    negotiation = readable_negotiation(request, slug)
+    deleted = (
+        Position.history.filter(history_type="-", issue__negotiation=negotiation)
+        .exclude(id__in=Position.objects.for_negotiation(negotiation).values("pk"))
+        .select_related("history_user", "participant__actor", "issue")
+        .order_by("-history_date")
+    )
+    return TemplateResponse(
+        request,
+        "negotiations/deleted.html",
+        {"negotiation": negotiation, "deleted": deleted[:200]},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Importing a CSV file
+
+
+@require_http_methods(["GET", "POST"])
+@analyst_view(
+    "negotiations.add_position", "negotiations.change_position", "negotiations.add_source"
+)
+def import_positions(request: HttpRequest, slug: str) -> HttpResponse:
+    negotiation = readable_negotiation(request, slug)
+    context: dict = {"negotiation": negotiation, "upload": ImportUploadForm()}
+    if request.method == "GET":
+        return TemplateResponse(request, "negotiations/import.html", context)
+    if "content" in request.POST:
+        confirm = ImportConfirmForm(request.POST)
+        content = decode_content(confirm)
+        if content is None:
+            context["problems"] = ["The confirmation form was damaged; upload the file again."]
+            return TemplateResponse(request, "negotiations/import.html", context, status=422)
+        plan = plan_import(content, negotiation)
+        try:
+            result = apply_import(plan, user=request.user)
+        except ImportRefused as refused:
+            context.update(plan=plan, problems=refused.messages)
+            return TemplateResponse(request, "negotiations/import.html", context, status=422)
+        messages.success(
+            request,
+            f"Imported {result.created} new and {result.updated} updated positions "
+            f"({result.unchanged} unchanged, {result.sources} new sources).",
+        )
+        return redirect(table_url(negotiation))
+    upload = ImportUploadForm(request.POST, request.FILES)
+    context["upload"] = upload
+    if not upload.is_valid():
+        return TemplateResponse(request, "negotiations/import.html", context, status=422)
+    content = upload.cleaned_data["file"]
+    plan = plan_import(content, negotiation)
+    context["plan"] = plan
+    if plan.ok:
+        context["confirm"] = ImportConfirmForm(
+            initial={"content": base64.b64encode(content).decode("ascii")}
+        )
+    status = 200 if plan.ok else 422
+    return TemplateResponse(request, "negotiations/import.html", context, status=status)
+
+
+def decode_content(form: ImportConfirmForm) -> bytes | None:
+    if not form.is_valid():
+        return None
+    try:
+        return base64.b64decode(form.cleaned_data["content"], validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Source-first entry: a report and every position it carries, saved together
+
+
+@require_http_methods(["GET", "POST"])
+@analyst_view("negotiations.add_position", "negotiations.add_source")
+def new_report(request: HttpRequest, slug: str) -> HttpResponse:
+    negotiation = readable_negotiation(request, slug)
+    ReportFormSet = report_formset_class()
+    if request.method == "GET" and request.htmx and "row" in request.GET:
+        return add_report_row(request, negotiation, ReportFormSet)
+    data = request.POST if request.method == "POST" else None
+    source_form = NewSourceForm(data, prefix="source", required=True)
+    formset = ReportFormSet(data, prefix="positions", negotiation=negotiation)
+    if request.method == "POST":
+        source_ok = source_form.is_valid()
+        for form in formset.forms:
+            form.instance.source = source_form.instance
+            form.instance.recorded_by = request.user
+        if source_ok and formset.is_valid():
+            with transaction.atomic():
+                source = source_form.save()
+                saved = 0
+                for form in formset.forms:
+                    if form.has_changed():
+                        position = form.save(commit=False)
+                        position.source = source
+                        position.save()
+                        saved += 1
+            messages.success(
+                request,
+                f"Saved the report from {source.outlet} with {saved} position"
+                f"{'s' if saved != 1 else ''}.",
+            )
+            return redirect(table_url(negotiation))
+    context = {"negotiation": negotiation, "source_form": source_form, "formset": formset}
+    status = 422 if request.method == "POST" else 200
+    return TemplateResponse(request, "negotiations/report.html", context, status=status)
+
+
+def add_report_row(request, negotiation, ReportFormSet) -> HttpResponse:
+    """One more empty row, and the formset's new row count (out of band)."""
+    try:
+        index = max(0, min(int(request.GET["row"]), 99))
+    except ValueError:
+        return HttpResponse("The row number must be a whole number.", status=400)
+    formset = ReportFormSet(prefix="positions", negotiation=negotiation)
+    form = formset._construct_form(index, negotiation=negotiation)
+    return TemplateResponse(
+        request,
+        "negotiations/report.html#new-row",
+        {"form": form, "formset": formset, "next_row": index + 1, "negotiation": negotiation},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Sources and rounds
+
+
+@require_http_methods(["GET", "POST"])
+@analyst_view("negotiations.change_source")
+def edit_source(request: HttpRequest, slug: str) -> HttpResponse:
+    source = get_object_or_404(Source, slug=slug)
+    form = SourceEditForm(request.POST or None, instance=source)
+    context = {"source": source, "form": form}
+    if request.method == "POST" and form.is_valid():
+        try:
+            editing.save_if_current(form.save(commit=False), form.cleaned_data["version"])
+        except editing.StaleEdit as stale:
+            form.data = form.data.copy()
+            form.data["version"] = stale.current.version
+            return conflict_response(request, "negotiations/edit_source.html", context, stale)
+        messages.success(request, "Source saved. The earlier version is kept in its history.")
+        return redirect(reverse("negotiations:edit_source", args=[source.slug]))
+    status = 422 if request.method == "POST" else 200
+    return TemplateResponse(request, "negotiations/edit_source.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@analyst_view("negotiations.add_round")
+def new_round(request: HttpRequest, slug: str) -> HttpResponse:
+    return round_form(request, readable_negotiation(request, slug), None)
+
+
+@require_http_methods(["GET", "POST"])
+@analyst_view("negotiations.change_round")
+def edit_round(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    negotiation = readable_negotiation(request, slug)
+    return round_form(
+        request, negotiation, get_object_or_404(Round, negotiation=negotiation, pk=pk)
+    )
+
+
+def round_form(request, negotiation, round_) -> HttpResponse:
+    form = RoundForm(request.POST or None, instance=round_, negotiation=negotiation)
+    context = {"negotiation": negotiation, "form": form, "round": round_}
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                saved = form.save(commit=False)
+                if round_ is None:
+                    saved.save()
+                else:
+                    editing.save_if_current(saved, form.cleaned_data["version"])
+                form.save_m2m()
+        except editing.StaleEdit as stale:
+            form.data = form.data.copy()
+            form.data["version"] = stale.current.version
+            return conflict_response(request, "negotiations/round.html", context, stale)
+        messages.success(request, f"Saved the round “{saved.title}”.")
+        return redirect(table_url(negotiation))
+    status = 422 if request.method == "POST" else 200
+    return TemplateResponse(request, "negotiations/round.html", context, status=status)
