@@ -474,7 +474,7 @@ def report_formset_class():
         Position,
         form=ReportPositionForm,
         formset=BaseReportFormSet,
-        extra=1,
+        extra=0,
         min_num=1,
         validate_min=True,
         max_num=100,

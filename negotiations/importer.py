@@ -432,6 +432,8 @@ def plan_row(line, row, lookups, plan, target, seen_uids, now, index) -> RowPlan
         result.position = position
         return result
     position.pk = existing.pk
+    position._state.adding = False  # it stands for the stored row: saving it is an update
+    position._state.db = existing._state.db
     position.version = existing.version
     position.recorded_at = existing.recorded_at
     position.recorded_by_id = existing.recorded_by_id

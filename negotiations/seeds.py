@@ -843,7 +843,9 @@ def _keep_file_order_of_ties(seed: SeedFile, report: LoadReport) -> None:
         if len(set(stamps)) < len(stamps):  # equal times cannot order anything
             stamps = [stamps[0] + dt.timedelta(microseconds=step) for step in range(len(uids))]
         for uid, stamp in zip(uids, stamps, strict=True):
-            Position.objects.filter(uid=uid).update(recorded_at=stamp)
+            position = Position.objects.get(uid=uid)
+            position.recorded_at = stamp
+            position.save(update_fields=["recorded_at"])  # through save(): kept in history
         report.count(Position, "updated")
 
 

@@ -45,7 +45,7 @@ POSITION_COLUMNS: tuple[tuple[str, str], ...] = (
     ("conditions", "conditions attached, in words"),
     ("vague", "true if the wording was left deliberately vague"),
     ("package", "package slug"),
-    ("recorded_at", "when it was recorded, UTC (ignored on import)"),
+    ("recorded_at", "when it was recorded, UTC; kept on import for new positions"),
     ("as_of", "the date of the export: the state of the data it shows (ignored on import)"),
 )
 POSITION_HEADER = tuple(name for name, _ in POSITION_COLUMNS)

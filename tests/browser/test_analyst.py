@@ -74,3 +74,86 @@ def test_a_bad_entry_comes_back_in_place_with_the_message(watched_page, live_ser
         "No source given"
     )
     assert not Position.objects.filter(summary="No source given").exists()
+
+
+def test_add_a_report_with_three_positions(watched_page, live_server, analyst):
+    page = watched_page
+    sign_in(page, live_server)
+    page.goto(f"{live_server.url}/n/{SEED_SLUG}/reports/new/")
+    page.get_by_label("Outlet").fill("Wire")
+    page.get_by_label("Headline").fill("Three positions in one report")
+    page.get_by_label("Published on").fill("2025-04-15")
+    page.get_by_label("Reliability grade").select_option("B")
+    page.get_by_role("button", name="+ Add a position").click()
+    page.get_by_role("button", name="+ Add a position").click()
+    rows = page.locator("fieldset.report-row")
+    expect(rows).to_have_count(3)
+    entries = [
+        ("Hamas", "Living hostages released", "offer", {"Exactly": "10"}, "Ten"),
+        (
+            "Israel",
+            "Length of the pause in fighting",
+            "offer",
+            {"From": "30", "To": "45"},
+            "Thirty to forty-five days",
+        ),
+        ("Israel", "Commitment to end the war", "rejection", {"Yes/no": "yes"}, "Still no"),
+    ]
+    for row, (actor, issue, stance, values, summary) in zip(rows.all(), entries, strict=True):
+        row.get_by_label("Actor").select_option(label=actor)
+        row.get_by_label("Issue").select_option(label=issue)
+        row.get_by_label("Stance").select_option(stance)
+        for label, value in values.items():
+            field = row.get_by_label(label, exact=True)
+            if label == "Yes/no":
+                field.select_option(label=value)
+            else:
+                field.fill(value)
+        row.get_by_label("Stated on").fill("2025-04-15")
+        row.get_by_label("Credibility").select_option("2")
+        row.get_by_label("Summary").fill(summary)
+    page.get_by_role("button", name="Save the report and its positions").click()
+    expect(page.locator(".messages")).to_contain_text("with 3 positions")
+    source = Source.objects.get(headline="Three positions in one report")
+    assert source.positions.count() == 3
+
+
+def test_a_conflict_is_shown_and_nothing_is_overwritten(
+    watched_page, live_server, analyst, django_user_model
+):
+    page = watched_page
+    sign_in(page, live_server)
+    position = Position.objects.get(summary="Raised the number it would free to nine")
+    page.goto(f"{live_server.url}/positions/{position.uid}/edit/")
+    page.get_by_label("Summary").fill("My wording")
+    # Meanwhile another analyst saves a correction.
+    other = Position.objects.get(pk=position.pk)
+    other.summary = "Their wording"
+    other._history_user = django_user_model.objects.create_user("bea", password=PASSWORD)
+    other.save()
+    page.get_by_role("button", name="Save correction").click()
+    conflict = page.locator("#conflict")
+    expect(conflict).to_contain_text("Someone else saved this record")
+    expect(conflict).to_contain_text("Their wording")
+    expect(page.get_by_label("Summary")).to_have_value("My wording")
+    position.refresh_from_db()
+    assert position.summary == "Their wording"
+
+
+def test_import_a_csv_file(watched_page, live_server, analyst, tmp_path):
+    page = watched_page
+    sign_in(page, live_server)
+    exported = page.request.get(f"{live_server.url}/n/{SEED_SLUG}/positions.csv").text()
+    header, first, *_ = exported.splitlines()
+    new_row = "," + first.split(",", 1)[1].replace(
+        "Eight living hostages in the first stage", "Imported through the browser"
+    )
+    path = tmp_path / "positions.csv"
+    path.write_text(f"{header}\n{new_row}\n", encoding="utf-8")
+    page.goto(f"{live_server.url}/n/{SEED_SLUG}/import/")
+    page.get_by_label("CSV file").set_input_files(str(path))
+    page.get_by_role("button", name="Check the file").click()
+    expect(page.locator("#import-preview")).to_contain_text("Imported through the browser")
+    page.get_by_role("button", name="Import 1 row").click()
+    expect(page.locator(".messages")).to_contain_text("Imported 1 new")
+    assert Position.objects.filter(summary="Imported through the browser").exists()

@@ -1,0 +1,202 @@
+"""The CSV importer: every problem named with its line, all rows or none, stable round trips."""
+
+import csv
+import io
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.urls import reverse
+
+from negotiations.importer import ImportRefused, apply_import, plan_import
+from negotiations.models import Negotiation, Position, Source
+from negotiations.spreadsheets import POSITION_HEADER
+from tests.conftest import SEED_SLUG
+
+pytestmark = pytest.mark.django_db
+
+
+def exported(client) -> str:
+    response = client.get(reverse("negotiations:positions_csv", args=[SEED_SLUG]))
+    return b"".join(response.streaming_content).decode()
+
+
+def rows_of(text: str) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def to_csv(rows: list[dict]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=POSITION_HEADER, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue().encode()
+
+
+def new_row(client, **changes) -> dict:
+    row = rows_of(exported(client))[1] | {"id": ""}
+    row.update(changes)
+    return row
+
+
+def messages_for(content: bytes) -> list[str]:
+    return plan_import(content).messages()
+
+
+def test_an_unchanged_export_imports_as_all_unchanged(client, seeded):
+    plan = plan_import(exported(client).encode())
+    assert plan.ok
+    assert (plan.new_count, plan.update_count, plan.unchanged_count) == (0, 0, 25)
+
+
+def test_export_import_export_round_trip_is_stable_and_never_doubles_a_prefix(client, seeded):
+    hamas = Position.objects.get(summary="Raised the number it would free to nine")
+    hamas.summary = '=HYPERLINK("http://evil")'
+    hamas.attribution = "'quoted already"
+    hamas.save()
+    first = exported(client)
+    assert "'=HYPERLINK" in first and "''quoted already" in first
+    Position.objects.all().delete()
+    result = apply_import(plan_import(first.encode()))
+    assert result.created == 25
+    restored = Position.objects.get(uid=hamas.uid)
+    assert restored.summary == '=HYPERLINK("http://evil")'
+    assert restored.attribution == "'quoted already"
+    assert exported(client) == first
+
+
+def test_new_rows_and_a_new_source_are_created(client, seeded):
+    row = new_row(
+        client,
+        summary="Ten now",
+        value_min="10",
+        value_max="10",
+        source="axios-1",
+        source_outlet="Axios",
+        source_headline="Ten",
+        source_url="https://example.org/a",
+        source_published_on="2025-04-15",
+        stated_on="2025-04-15",
+    )
+    result = apply_import(plan_import(to_csv([row])))
+    assert (result.created, result.sources) == (1, 1)
+    assert Position.objects.get(summary="Ten now").source == Source.objects.get(slug="axios-1")
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"actor": "mars"}, "actor: 'mars' does not take part in gaza-hostages-ceasefire-2025"),
+        ({"issue": "weather"}, "issue: gaza-hostages-ceasefire-2025 has no issue 'weather'"),
+        ({"negotiation": "nowhere"}, "negotiation: no negotiation 'nowhere'"),
+        ({"value_min": "ten"}, "value_min: 'ten' is not a number"),
+        ({"stated_on": "14/04/2025"}, "stated_on: '14/04/2025' is not a date written YYYY-MM-DD"),
+        ({"vague": "maybe"}, "vague: 'maybe' is not true or false"),
+        ({"credibility": "7"}, "credibility: Value 7 is not a valid choice."),
+        ({"credibility": "high"}, "credibility: 'high' is not a whole number from 1 to 6"),
+        ({"stance": "threat"}, "stance: Value 'threat' is not a valid choice."),
+        (
+            {"value_min": "12", "value_max": "10"},
+            "value_max: The upper end of a range cannot be below the lower end.",
+        ),
+        ({"value_option": "full"}, "value_option: 'full' is not an option of living-hostages"),
+        ({"issue_title": "Renamed"}, "issue_title: 'Renamed' does not match"),
+        ({"source_outlet": "Someone else"}, "source_outlet: 'Someone else' differs from source"),
+        (
+            {"source": "brand-new", "source_outlet": ""},
+            "source_outlet (new source 'brand-new'): This field cannot be blank.",
+        ),
+        ({"status": "denied"}, "status_source: Name the source that reports it denied."),
+        ({"package": "no-such-deal"}, "package: gaza-hostages-ceasefire-2025 has no package"),
+        ({"id": "not-a-uuid"}, "id: 'not-a-uuid' is not a UUID"),
+        ({"stated_on": "2025-05-01"}, "stated_on: The source was published on 14 April 2025"),
+    ],
+)
+def test_bad_values_get_a_message_with_the_line(client, seeded, changes, message):
+    content = to_csv([new_row(client), new_row(client, **changes)])
+    problems = messages_for(content)
+    assert any(problem.startswith(f"line 3: {message}") for problem in problems), problems
+    with pytest.raises(ImportRefused):
+        apply_import(plan_import(content))
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "The file is empty"),
+        (",".join(POSITION_HEADER).encode() + b"\n", "The file has a header but no positions."),
+        (b"id,actor\n1,2\n", "The columns are not those of positions.csv (missing columns: "),
+        ("id,négociation\n".encode("latin-1"), "The file is not UTF-8 text (byte 0xe9"),
+        (b"id\x00,x\n", "The file contains NUL bytes"),
+        (
+            ",".join([*POSITION_HEADER, "extra"]).encode() + b"\n",
+            "The columns are not those of positions.csv (unknown columns: extra)",
+        ),
+    ],
+)
+def test_bad_files_get_a_clear_message(seeded, content, message):
+    (problem,) = messages_for(content)
+    assert problem.startswith(message), problem
+
+
+def test_a_row_with_too_many_cells_is_named(client, seeded):
+    content = to_csv([new_row(client)]) + b"a,b,c" + b",x" * 40 + b"\n"
+    assert any(
+        "line 3: the row has 43 cells where the header has 33" in p for p in messages_for(content)
+    )
+
+
+def test_one_bad_row_means_nothing_is_saved(client, seeded):
+    before = Position.objects.count()
+    rows = [new_row(client, summary=f"Row {n}") for n in range(5)]
+    rows[3]["credibility"] = "0"
+    with pytest.raises(ImportRefused):
+        apply_import(plan_import(to_csv(rows)))
+    assert Position.objects.count() == before
+
+
+def test_the_same_id_twice_is_refused(client, seeded):
+    row = rows_of(exported(client))[0]
+    problems = messages_for(to_csv([row, row]))
+    assert any("id: the same id is on line 2" in p for p in problems)
+
+
+def test_an_import_into_the_wrong_negotiation_is_refused(client, seeded):
+    other = Negotiation.objects.create(slug="other", title="Other")
+    plan = plan_import(exported(client).encode(), negotiation=other)
+    assert plan.messages()[0].startswith(
+        "line 2: negotiation: this row belongs to 'gaza-hostages-ceasefire-2025'; import it there"
+    )
+
+
+def test_importpositions_command(client, seeded, tmp_path, capsys):
+    path = tmp_path / "positions.csv"
+    path.write_bytes(to_csv([new_row(client, summary="From the command line")]))
+    call_command("importpositions", str(path), "--dry-run")
+    assert "the file is valid and would give 1 new" in capsys.readouterr().out
+    assert not Position.objects.filter(summary="From the command line").exists()
+    call_command("importpositions", str(path))
+    assert "imported 1 new" in capsys.readouterr().out
+    assert Position.objects.filter(summary="From the command line").exists()
+
+
+def test_importpositions_reports_problems_and_imports_nothing(client, seeded, tmp_path):
+    path = tmp_path / "positions.csv"
+    path.write_bytes(to_csv([new_row(client, actor="mars")]))
+    with pytest.raises(CommandError, match=r"Nothing was imported: 1 problem:\n.*line 2: actor"):
+        call_command("importpositions", str(path))
+
+
+def test_importpositions_shows_progress_on_large_files(client, seeded, tmp_path, capsys):
+    rows = [new_row(client, summary=f"Bulk {n}") for n in range(1200)]
+    path = tmp_path / "positions.csv"
+    path.write_bytes(to_csv(rows))
+    call_command("importpositions", str(path))
+    assert "checked 1,200 of 1,200 rows" in capsys.readouterr().err
+    assert Position.objects.filter(summary__startswith="Bulk ").count() == 1200
+    assert Position.history.filter(summary__startswith="Bulk ", history_type="+").count() == 1200
+
+
+def test_importpositions_names_a_missing_file(tmp_path, db):
+    with pytest.raises(CommandError, match="Cannot read"):
+        call_command("importpositions", str(tmp_path / "nope.csv"))

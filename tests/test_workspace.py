@@ -1,0 +1,493 @@
+"""The analysts' workspace, through the test client."""
+
+import base64
+import datetime as dt
+import re
+from html import unescape
+
+import pytest
+from django.contrib.auth.models import Group
+from django.test import Client
+from django.urls import reverse
+
+from negotiations.models import Position, Round, Source
+from tests.conftest import SEED_SLUG
+
+pytestmark = pytest.mark.django_db
+
+TABLE = reverse("negotiations:gap_table", args=[SEED_SLUG])
+RECORD = reverse("negotiations:record", args=[SEED_SLUG, "living-hostages", "hamas"])
+
+
+def user_in(django_user_model, name: str, group: str | None):
+    user = django_user_model.objects.create_user(name, password="a-long-test-password-9")
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+@pytest.fixture
+def analyst(seeded, django_user_model):
+    return user_in(django_user_model, "ana", "Analyst")
+
+
+@pytest.fixture
+def analyst_client(analyst):
+    client = Client()
+    client.force_login(analyst)
+    return client
+
+
+def new_position_data(**changes) -> dict:
+    araby = Source.objects.get(slug="araby-2025-04-14")
+    data = {
+        "stance": "offer",
+        "amount": "10",
+        "summary": "Would free ten",
+        "stated_on": "2025-04-14",
+        "source": str(araby.pk),
+        "credibility": "3",
+        "attribution": "Sources quoted by Al-Araby Al-Jadeed",
+    }
+    data.update(changes)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def text_of(response) -> str:
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", response.content.decode(), flags=re.S)
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+    return unescape(re.sub(r" ([,.;:)’])", r"\1", text))
+
+
+# ---------------------------------------------------------------------------------------------
+# Signing in
+
+
+def test_sign_in_and_out(client, analyst):
+    response = client.post(
+        reverse("login"), {"username": "ana", "password": "a-long-test-password-9"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("negotiations:workspace")
+    assert "Signed in as ana (analyst)" in text_of(client.get(response["Location"]))
+    assert client.post(reverse("logout")).status_code == 302
+    assert client.get(reverse("negotiations:workspace")).status_code == 302
+
+
+def test_readers_see_no_edit_control(client, seeded, django_user_model):
+    assert "+ Record" not in client.get(TABLE).content.decode()
+    reader = user_in(django_user_model, "reader", None)
+    client.force_login(reader)
+    html = client.get(TABLE).content.decode()
+    assert "+ Record" not in html
+    assert "New report" not in html
+
+
+def test_analysts_see_record_controls(analyst_client):
+    html = analyst_client.get(TABLE).content.decode()
+    assert html.count('class="record-link') == 11 * 7
+    assert "New report…" in html
+
+
+# ---------------------------------------------------------------------------------------------
+# Recording in place
+
+
+def test_record_form_fits_the_issue_kind(analyst_client):
+    quantity = analyst_client.get(RECORD).content.decode()
+    assert 'name="amount"' in quantity and 'name="value_bool"' not in quantity
+    yes_no = analyst_client.get(
+        reverse("negotiations:record", args=[SEED_SLUG, "end-of-war", "israel"])
+    ).content.decode()
+    assert 'name="value_bool"' in yes_no and 'name="amount"' not in yes_no
+    scale = analyst_client.get(
+        reverse("negotiations:record", args=[SEED_SLUG, "withdrawal", "israel"])
+    ).content.decode()
+    assert 'name="value_option"' in scale and ">partial<" in scale
+
+
+def test_recording_with_htmx_swaps_in_the_updated_row_and_triggers_a_refresh(
+    analyst_client, analyst
+):
+    response = analyst_client.post(
+        f"{RECORD}?as_of=2025-04-14", new_position_data(), headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200
+    assert response["HX-Retarget"] == "#issue-living-hostages"
+    assert response["HX-Reswap"] == "outerHTML"
+    assert "positions-changed" in response["HX-Trigger"]
+    html = response.content.decode()
+    assert html.lstrip().startswith('<tr id="issue-living-hostages">')
+    assert "1 hostage apart" in html
+    assert 'hx-swap-oob="delete"' in html
+    position = Position.objects.get(summary="Would free ten")
+    assert (position.value_min, position.value_max) == (10, 10)
+    assert position.recorded_by == analyst
+    assert position.history.get().history_user == analyst
+
+
+def test_recording_without_javascript_redirects_back_to_the_table(analyst_client):
+    response = analyst_client.post(RECORD, new_position_data())
+    assert response.status_code == 302
+    assert response["Location"].endswith("#issue-living-hostages")
+    assert Position.objects.filter(summary="Would free ten").exists()
+
+
+def test_summary_fragment_refreshes_on_its_own(analyst_client):
+    response = analyst_client.get(
+        TABLE, {"as_of": "2025-04-14"}, headers={"HX-Request": "true", "HX-Target": "summary"}
+    )
+    assert response.content.decode().lstrip().startswith('<ul class="summary" id="summary"')
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"source": ""}, "source", "Pick the report this position comes from"),
+        ({"amount": "-3"}, "amount", "Ensure this value is greater than or equal to 0."),
+        ({"amount": "10", "value_min": "5"}, "amount", "Give an exact number or a range"),
+        ({"stated_on": "2025-04-20"}, "stated_on", "The source was published on 14 April 2025"),
+        ({"stated_on": "2999-01-01"}, "stated_on", "is in the future"),
+        ({"stance": "threat"}, "stance", "Select a valid choice."),
+        ({"amount": None}, "value_min", "Give a number of hostages, or one end of a range."),
+    ],
+)
+def test_bad_entries_come_back_in_the_form_with_422_and_save_nothing(
+    analyst_client, changes, field, message
+):
+    before = Position.objects.count()
+    response = analyst_client.post(
+        RECORD, new_position_data(**changes), headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert html.lstrip().startswith('<tr class="record-row"')
+    assert message in html
+    assert f'id="id_{field}_error"' in html
+    assert Position.objects.count() == before
+
+
+def test_a_new_source_can_be_added_inline(analyst_client):
+    data = new_position_data(source="")
+    data.update(
+        {
+            "new-source-outlet": "Axios",
+            "new-source-headline": "Hamas signals ten",
+            "new-source-url": "https://example.org/axios",
+            "new-source-published_on": "2025-04-15",
+            "new-source-grade": "B",
+            "stated_on": "2025-04-15",
+        }
+    )
+    assert analyst_client.post(RECORD, data).status_code == 302
+    position = Position.objects.get(summary="Would free ten")
+    assert position.source.outlet == "Axios"
+    assert position.source.slug == "axios-2025-04-15"
+
+
+def test_a_bad_inline_source_saves_nothing(analyst_client):
+    data = new_position_data(source="")
+    data.update({"new-source-outlet": "Axios", "new-source-url": "javascript:alert(1)"})
+    response = analyst_client.post(RECORD, data)
+    assert response.status_code == 422
+    assert "Enter an http:// or https:// address." in response.content.decode()
+    assert not Source.objects.filter(outlet="Axios").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# Corrections, denials, conflicts
+
+
+def hamas_nine():
+    return Position.objects.get(summary="Raised the number it would free to nine")
+
+
+def edit_data(position, **changes) -> dict:
+    data = new_position_data(
+        summary=position.summary,
+        amount="9",
+        credibility=str(position.credibility),
+        attribution=position.attribution,
+        conditions=position.conditions,
+        version=str(position.version),
+    )
+    data.update(changes)
+    return data
+
+
+def test_a_correction_edits_the_record_and_keeps_the_old_version(analyst_client, analyst):
+    position = hamas_nine()
+    url = reverse("negotiations:edit_position", args=[position.uid])
+    assert "changed its stance" in text_of(analyst_client.get(url))
+    response = analyst_client.post(url, edit_data(position, summary="Raised it to nine"))
+    assert response.status_code == 302
+    position.refresh_from_db()
+    assert (position.summary, position.version) == ("Raised it to nine", 2)
+    versions = list(position.history.order_by("history_date"))
+    assert [v.summary for v in versions] == [
+        "Raised the number it would free to nine",
+        "Raised it to nine",
+    ]
+    assert versions[-1].history_user == analyst
+
+
+def test_saving_from_a_stale_form_is_refused_showing_what_changed(
+    analyst_client, django_user_model
+):
+    position = hamas_nine()
+    url = reverse("negotiations:edit_position", args=[position.uid])
+    stale = edit_data(position, summary="My version")
+    other = Client()
+    other.force_login(user_in(django_user_model, "bea", "Analyst"))
+    assert other.post(url, edit_data(position, summary="Bea's version")).status_code == 302
+    response = analyst_client.post(url, stale)
+    assert response.status_code == 409
+    page = text_of(response)
+    assert "Someone else saved this record while you were editing it. bea saved it" in page
+    assert "Summary Raised the number it would free to nine Bea's version" in page
+    position.refresh_from_db()
+    assert position.summary == "Bea's version"
+    # The form now carries the current version: saving again is a deliberate choice.
+    assert f'name="version" value="{position.version}"' in response.content.decode()
+
+
+def test_denying_a_position_removes_it_from_the_table_and_keeps_it_in_history(analyst_client):
+    position = hamas_nine()
+    url = reverse("negotiations:change_status", args=[position.uid])
+    hamas_source = Source.objects.get(slug="hamas-al-nunu-2025-04-14")
+    response = analyst_client.post(
+        url,
+        {
+            "status": "denied",
+            "status_source": hamas_source.pk,
+            "status_attribution": "Taher al-Nunu",
+            "status_changed_on": "2025-04-14",
+            "version": position.version,
+        },
+    )
+    assert response.status_code == 302
+    table = text_of(analyst_client.get(TABLE, {"as_of": "2025-04-14"}))
+    assert "2 hostages apart" not in table
+    issue = analyst_client.get(
+        reverse("negotiations:issue_history", args=[SEED_SLUG, "living-hostages"])
+    )
+    assert "Denied by Taher al-Nunu" in text_of(issue)
+
+
+def test_a_denial_needs_its_source(analyst_client):
+    position = hamas_nine()
+    response = analyst_client.post(
+        reverse("negotiations:change_status", args=[position.uid]),
+        {"status": "denied", "status_changed_on": "2025-04-14", "version": position.version},
+    )
+    assert response.status_code == 422
+    assert "Name the source that reports it denied." in response.content.decode()
+
+
+def test_delete_and_restore(analyst_client):
+    position = hamas_nine()
+    uid = position.uid
+    response = analyst_client.post(
+        reverse("negotiations:delete_position", args=[uid]), {"version": position.version}
+    )
+    assert response.status_code == 302
+    assert not Position.objects.filter(uid=uid).exists()
+    deleted = text_of(analyst_client.get(reverse("negotiations:deleted", args=[SEED_SLUG])))
+    assert "Hamas on Living hostages released: Raised the number it would free to nine" in deleted
+    history_url = reverse("negotiations:history", args=["position", position.pk])
+    created = position.history.get(history_type="+")
+    assert analyst_client.post(history_url, {"history_id": created.history_id}).status_code == 302
+    restored = Position.objects.get(uid=uid)
+    assert restored.summary == "Raised the number it would free to nine"
+    assert restored.history.first().history_type == "+"
+
+
+def test_restore_an_earlier_version(analyst_client):
+    position = hamas_nine()
+    url = reverse("negotiations:edit_position", args=[position.uid])
+    analyst_client.post(url, edit_data(position, summary="Typo here"))
+    first = position.history.order_by("history_date").first()
+    history_url = reverse("negotiations:history", args=["position", position.pk])
+    assert "Typo here" in text_of(analyst_client.get(history_url))
+    analyst_client.post(history_url, {"history_id": first.history_id})
+    position.refresh_from_db()
+    assert position.summary == "Raised the number it would free to nine"
+    assert position.history.count() == 3
+
+
+# ---------------------------------------------------------------------------------------------
+# Source-first entry
+
+
+def report_data(rows: list[dict]) -> dict:
+    data = {
+        "source-outlet": "Wire",
+        "source-headline": "Three positions",
+        "source-published_on": "2025-04-15",
+        "source-grade": "B",
+        "positions-TOTAL_FORMS": str(len(rows)),
+        "positions-INITIAL_FORMS": "0",
+        "positions-MIN_NUM_FORMS": "1",
+        "positions-MAX_NUM_FORMS": "100",
+    }
+    for index, row in enumerate(rows):
+        data.update({f"positions-{index}-{key}": value for key, value in row.items()})
+    return data
+
+
+def participant_pk(slug: str) -> str:
+    from negotiations.models import Participant
+
+    return str(Participant.objects.get(actor__slug=slug).pk)
+
+
+def issue_pk(slug: str) -> str:
+    from negotiations.models import Issue
+
+    return str(Issue.objects.get(slug=slug).pk)
+
+
+def three_rows() -> list[dict]:
+    common = {"stated_on": "2025-04-15", "credibility": "2"}
+    return [
+        {
+            **common,
+            "participant": participant_pk("hamas"),
+            "issue": issue_pk("living-hostages"),
+            "stance": "offer",
+            "amount": "10",
+            "summary": "Ten",
+        },
+        {
+            **common,
+            "participant": participant_pk("israel"),
+            "issue": issue_pk("pause-length"),
+            "stance": "offer",
+            "value_min": "30",
+            "value_max": "45",
+            "summary": "30 to 45 days",
+        },
+        {
+            **common,
+            "participant": participant_pk("israel"),
+            "issue": issue_pk("end-of-war"),
+            "stance": "rejection",
+            "value_bool": "True",
+            "summary": "Still no",
+        },
+    ]
+
+
+def test_a_report_with_three_positions_is_saved_together(analyst_client):
+    url = reverse("negotiations:new_report", args=[SEED_SLUG])
+    response = analyst_client.post(url, report_data(three_rows()))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    source = Source.objects.get(headline="Three positions")
+    assert sorted(source.positions.values_list("summary", flat=True)) == [
+        "30 to 45 days",
+        "Still no",
+        "Ten",
+    ]
+
+
+def test_one_bad_row_saves_nothing_of_the_report(analyst_client):
+    rows = three_rows()
+    rows[2]["value_bool"] = ""  # a yes/no issue without an answer
+    response = analyst_client.post(
+        reverse("negotiations:new_report", args=[SEED_SLUG]), report_data(rows)
+    )
+    assert response.status_code == 422
+    assert "Choose yes or no." in response.content.decode()
+    assert not Source.objects.filter(headline="Three positions").exists()
+    assert not Position.objects.filter(summary="Ten").exists()
+
+
+def test_a_row_is_added_in_place(analyst_client):
+    response = analyst_client.get(
+        reverse("negotiations:new_report", args=[SEED_SLUG]),
+        {"row": "3"},
+        headers={"HX-Request": "true"},
+    )
+    html = response.content.decode()
+    assert 'name="positions-3-summary"' in html
+    assert 'id="id_positions-TOTAL_FORMS" value="4" hx-swap-oob="true"' in html
+
+
+# ---------------------------------------------------------------------------------------------
+# Import through the browser form
+
+
+def exported_positions(client) -> bytes:
+    response = client.get(reverse("negotiations:positions_csv", args=[SEED_SLUG]))
+    return b"".join(response.streaming_content)
+
+
+def test_import_previews_then_saves_all_rows(analyst_client):
+    content = (
+        exported_positions(analyst_client)
+        .decode()
+        .replace("Raised the number it would free to nine", "Raised it to nine (reportedly)")
+    )
+    new_row = content.splitlines()[1].split(",", 1)[1]
+    assert "Eight living hostages in the first stage" in new_row
+    content += "," + new_row.replace("Eight living hostages in the first stage", "A brand new row")
+    content += "\n"
+    url = reverse("negotiations:import", args=[SEED_SLUG])
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    preview = analyst_client.post(
+        url, {"file": SimpleUploadedFile("p.csv", content.encode(), "text/csv")}
+    )
+    page = text_of(preview)
+    assert preview.status_code == 200, page[-3000:]
+    assert "26 rows 1 new 1 to update 24 unchanged 0 with problems" in page
+    assert Position.objects.filter(summary="A brand new row").count() == 0
+    encoded = base64.b64encode(content.encode()).decode()
+    assert analyst_client.post(url, {"content": encoded}).status_code == 302
+    assert Position.objects.filter(summary="A brand new row").count() == 1
+    assert hamas_nine_renamed().version == 2
+
+
+def hamas_nine_renamed():
+    return Position.objects.get(summary="Raised it to nine (reportedly)")
+
+
+def test_import_of_a_bad_file_lists_every_problem_and_saves_nothing(analyst_client):
+    content = exported_positions(analyst_client).decode().replace(",C,", ",Z,", 1)
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = analyst_client.post(
+        reverse("negotiations:import", args=[SEED_SLUG]),
+        {"file": SimpleUploadedFile("p.csv", content.encode(), "text/csv")},
+    )
+    assert response.status_code == 422
+    assert "differs from source" in text_of(response)
+    assert 'id="confirm-import"' not in response.content.decode()
+
+
+def test_import_refuses_a_file_that_is_not_utf8(analyst_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = analyst_client.post(
+        reverse("negotiations:import", args=[SEED_SLUG]),
+        {"file": SimpleUploadedFile("p.csv", "id,négociation\n".encode("latin-1"))},
+    )
+    assert response.status_code == 422
+    assert "The file is not UTF-8 text" in text_of(response)
+
+
+def test_rounds_can_be_added_by_analysts(analyst_client):
+    response = analyst_client.post(
+        reverse("negotiations:new_round", args=[SEED_SLUG]),
+        {
+            "title": "Doha round",
+            "location": "Doha",
+            "started_on": "2025-04-20",
+            "attendees": [participant_pk("qatar")],
+            "outcome": "Talks continue",
+        },
+    )
+    assert response.status_code == 302
+    doha = Round.objects.get(title="Doha round")
+    assert doha.slug == "doha-round-2025-04"
+    assert doha.started_on == dt.date(2025, 4, 20)
