@@ -71,6 +71,7 @@ COLUMNS = (
     "recorded_by_id",
     "recorded_at",
     "updated_at",
+    "version",
 )
 
 
@@ -228,6 +229,7 @@ def _position_rows(rng, shape, participants, issues, options_of, sources, first_
             None,
             recorded + dt.timedelta(microseconds=index),
             recorded + dt.timedelta(microseconds=index),
+            1,
         )
 
 
