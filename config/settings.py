@@ -1,30 +1,56 @@
-"""Gapwatch settings: one module, configured through the environment.
+"""Gapwatch settings: one module, configured through the environment (docs/deploy.md).
 
+DJANGO_ENV            "development" (default) or "production": the production profile turns
+                      debugging off, requires a secret key and host names, and turns on secure
+                      cookies, HSTS and the HTTPS redirect
 DATABASE_URL          default: an SQLite file under var/ (zero set-up); PostgreSQL in production
-DJANGO_DEBUG          "1"/"true" turns debugging on (default: on, so a first `make run` just works)
-DJANGO_SECRET_KEY     required unless debugging
-DJANGO_ALLOWED_HOSTS  comma-separated host names
+DJANGO_DEBUG          on by default in development; refused in production
+DJANGO_SECRET_KEY     required in production (50 characters or more)
+DJANGO_ALLOWED_HOSTS  comma-separated host names; required in production
 """
 
+import datetime as dt
+import sys
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
-from config.env import env_bool, env_list, env_str
+from config.env import env_bool, env_choice, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
-DEBUG = env_bool("DJANGO_DEBUG", default=True)
+ENVIRONMENT = env_choice("DJANGO_ENV", ("development", "production"), default="development")
+PRODUCTION = ENVIRONMENT == "production"
+TESTING = "pytest" in sys.modules
 
+DEBUG = env_bool("DJANGO_DEBUG", default=not PRODUCTION)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("DJANGO_DEBUG cannot be on when DJANGO_ENV=production.")
+
+DEVELOPMENT_SECRET_KEY = "development-only-insecure-key-never-use-in-production"
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", default="")
 if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off.")
-    SECRET_KEY = "development-only-insecure-key-never-use-in-production"
+    if PRODUCTION or not DEBUG:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY must be set in production (50 or more random characters, e.g. "
+            "from `python -c 'import secrets; print(secrets.token_urlsafe(50))'`)."
+        )
+    SECRET_KEY = DEVELOPMENT_SECRET_KEY
+elif PRODUCTION and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
+    raise ImproperlyConfigured("DJANGO_SECRET_KEY is too short: use 50 or more random characters.")
 
-ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+ALLOWED_HOSTS = env_list(
+    "DJANGO_ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost"]
+)
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured(
+        "DJANGO_ALLOWED_HOSTS must name the host names Gapwatch answers to in production, "
+        "e.g. DJANGO_ALLOWED_HOSTS=gapwatch.example.org."
+    )
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -36,20 +62,25 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "simple_history",
+    "axes",
     "negotiations",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "negotiations.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "negotiations.middleware.AbsoluteSessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -63,6 +94,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
@@ -70,11 +102,22 @@ TEMPLATES = [
     },
 ]
 
+# ---------------------------------------------------------------------------------------------
+# Database
+
 DATABASE_URL = env_str("DATABASE_URL", default="") or f"sqlite:///{VAR_DIR / 'gapwatch.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # psycopg's own connection pool; Django requires CONN_MAX_AGE = 0 alongside it.
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {"min_size": 1, "max_size": 8}
+    from psycopg_pool import ConnectionPool
+
+    # psycopg's own pool (Django requires CONN_MAX_AGE = 0 beside it). Checking a connection
+    # before lending it out costs one round trip and keeps a restarted database, or a killed
+    # backend, from failing the next request.
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env_int("GAPWATCH_DB_POOL_MIN", default=1),
+        "max_size": env_int("GAPWATCH_DB_POOL_MAX", default=8),
+        "check": ConnectionPool.check_connection,
+    }
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(exist_ok=True)
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -90,16 +133,94 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# ---------------------------------------------------------------------------------------------
+# Accounts and sessions
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses sign-in while locked out
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "negotiations:workspace"
 LOGOUT_REDIRECT_URL = "negotiations:home"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Idle time-out: a session lasts this long after the last request (it slides with each one).
+SESSION_COOKIE_AGE = env_int("GAPWATCH_SESSION_IDLE_MINUTES", default=60) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+# Absolute time-out: signed out this long after signing in, however active.
+GAPWATCH_SESSION_ABSOLUTE_SECONDS = env_int("GAPWATCH_SESSION_ABSOLUTE_HOURS", default=12) * 3600
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True  # pages hand the token to htmx themselves (hx-headers)
+CSRF_COOKIE_SAMESITE = "Lax"
+
+# Sign-in throttling (django-axes): five failures for one user name from one address lock that
+# pair for 15 minutes. Keyed on both, so that guessing from elsewhere never locks a real analyst
+# out of their own address, and the lock lifts by itself.
+AXES_FAILURE_LIMIT = env_int("GAPWATCH_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("GAPWATCH_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = True
+AXES_ENABLE_ADMIN = True
+
+# ---------------------------------------------------------------------------------------------
+# Security headers (every environment; cookies and HTTPS only in production)
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# A strict Content Security Policy: our own origin only, no inline script or style, nothing
+# evaluated; the only scripts (htmx, the admin's) carry the per-response nonce.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+}
+
+BEHIND_TLS_PROXY = env_bool("DJANGO_BEHIND_TLS_PROXY", default=False)
+if BEHIND_TLS_PROXY:
+    # Trust the proxy's word on the scheme and the client address, and nobody else's.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    AXES_IPWARE_PROXY_COUNT = env_int("DJANGO_PROXY_COUNT", default=1)
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = 365 * 24 * 3600
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", default=True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    # The __Host- prefix binds the cookies to this exact host, over HTTPS, for the whole site.
+    if env_bool("GAPWATCH_HOST_COOKIE_PREFIX", default=True):
+        SESSION_COOKIE_NAME = "__Host-gapwatch-session"
+        CSRF_COOKIE_NAME = "__Host-gapwatch-csrf"
+
+# ---------------------------------------------------------------------------------------------
+# Static files
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
@@ -112,10 +233,28 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
+        # Hashed, compressed names with a year of caching in production; plain files while
+        # developing and testing (the manifest exists only after collectstatic).
         "BACKEND": (
-            "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION and not TESTING
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
+    },
+}
+WHITENOISE_MAX_AGE = 365 * 24 * 3600 if PRODUCTION else 0
+
+# ---------------------------------------------------------------------------------------------
+# Logging: to standard error, where gunicorn and systemd collect it
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["stderr"], "level": "WARNING"},
+    "loggers": {
+        "axes": {"level": "WARNING"},  # failed sign-ins and lock-outs
+        "negotiations": {"level": "INFO"},
     },
 }

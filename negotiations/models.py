@@ -452,6 +452,10 @@ class Round(Versioned):
     def __str__(self) -> str:
         return self.title
 
+    def clean(self) -> None:
+        if self.ended_on and self.started_on and self.ended_on < self.started_on:
+            raise ValidationError({"ended_on": "A round cannot end before it starts."})
+
 
 class Stance(models.TextChoices):
     DEMAND = "demand", "Demand"

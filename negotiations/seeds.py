@@ -532,7 +532,10 @@ class Loader:
                 setattr(instance, name, value)
             outcome = "updated"
         try:
-            instance.full_clean()
+            # Check constraints are mirrored in clean() and enforced by the database; Django
+            # would spend a query on each. Unique ones are checked here for their messages.
+            instance.full_clean(validate_constraints=False)
+            validate_unique_constraints(instance)
         except ValidationError as error:
             self._record(seed, entry, model, error)
             return None
@@ -560,6 +563,13 @@ class Loader:
                     choices = model._meta.get_field(model_field).choices
                     message += f" Choose one of: {', '.join(str(c[0]) for c in choices)}."
                 self.problems.append(f"{where}: {message}")
+
+
+def validate_unique_constraints(instance: models.Model) -> None:
+    for model, constraints in instance.get_constraints():
+        for constraint in constraints:
+            if isinstance(constraint, models.UniqueConstraint):
+                constraint.validate(model, instance)
 
 
 def _differs(instance: models.Model, name: str, value: Any) -> bool:

@@ -5,8 +5,10 @@ whether anything shown for a negotiation changed. Bulk paths that bypass signals
 the synthetic data generator) call `touch` themselves.
 """
 
+import time
 from collections.abc import Iterable
 
+from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -83,3 +85,11 @@ def actor_changed(sender, instance: Actor, raw: bool = False, **kwargs) -> None:
     if raw or kwargs.get("created"):
         return
     touch(instance.participations.values_list("negotiation_id", flat=True))
+
+
+@receiver(user_logged_in)
+def remember_sign_in(sender, request, user, **kwargs) -> None:
+    """For the absolute session time-out (negotiations.middleware)."""
+    from negotiations.middleware import SIGNED_IN_AT
+
+    request.session[SIGNED_IN_AT] = int(time.time())

@@ -1,4 +1,5 @@
 from django.urls import path
+from django.views.decorators.http import require_safe
 
 from negotiations.feeds import ChangesFeed
 from negotiations.views import exports, public, workspace
@@ -17,7 +18,7 @@ urlpatterns = [
     path("n/<slug:slug>/actors/<slug:actor>/", public.actor_positions, name="actor"),
     path("n/<slug:slug>/sources/", public.sources, name="sources"),
     path("n/<slug:slug>/changes/", public.changes, name="changes"),
-    path("n/<slug:slug>/feed/", ChangesFeed(), name="feed"),
+    path("n/<slug:slug>/feed/", require_safe(ChangesFeed()), name="feed"),
     # Analysts
     path("workspace/", workspace.workspace_home, name="workspace"),
     path(
