@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run setup test lint check-python clean
+.PHONY: run setup test lint check-python clean serve bench bench-quick loadtest
 
 run: setup
 	$(PY) manage.py runserver 127.0.0.1:8000
@@ -18,6 +18,13 @@ setup: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The production server (gunicorn, 2 workers) on 127.0.0.1:8000. Needs the production settings
+# in the environment: DJANGO_ENV=production DJANGO_SECRET_KEY=… DJANGO_ALLOWED_HOSTS=… (docs/deploy.md).
+serve: $(STAMP)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(VENV)/bin/gunicorn config.wsgi -c config/gunicorn.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

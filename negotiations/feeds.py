@@ -12,6 +12,14 @@ from negotiations.views.conditional import conditional_on_negotiation, readable_
 FEED_LENGTH = 50
 
 
+# XML 1.0 cannot carry most control characters; a stored one must not break the feed.
+NOT_IN_XML = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32), 0xFFFE, 0xFFFF])
+
+
+def xml_text(text: str) -> str:
+    return text.translate(NOT_IN_XML)
+
+
 @method_decorator(conditional_on_negotiation, name="__call__")
 class ChangesFeed(Feed):
     feed_type = Atom1Feed
@@ -27,10 +35,10 @@ class ChangesFeed(Feed):
         return readable_negotiation(request, slug)
 
     def title(self, negotiation: Negotiation) -> str:
-        return f"{negotiation.title}: new and changed positions"
+        return xml_text(f"{negotiation.title}: new and changed positions")
 
     def subtitle(self, negotiation: Negotiation) -> str:
-        return f"Positions recorded or changed on Gapwatch for {negotiation.title}."
+        return xml_text(f"Positions recorded or changed on Gapwatch for {negotiation.title}.")
 
     def link(self, negotiation: Negotiation) -> str:
         return negotiation.get_absolute_url()
@@ -44,7 +52,7 @@ class ChangesFeed(Feed):
     def item_title(self, position: Position) -> str:
         verb = {"denied": "denied: ", "retracted": "retracted: "}.get(position.status, "")
         value = f" ({position.value_display})" if position.value_display else ""
-        return (
+        return xml_text(
             f"{verb}{position.participant.actor.short_name} {position.get_stance_display().lower()}"
             f" on {position.issue.title}{value}"
         )
@@ -66,7 +74,7 @@ class ChangesFeed(Feed):
                 f" on {position.status_changed_on:%-d %B %Y}."
             )
         # Atom carries this as HTML: escape it, or a summary could inject markup into readers.
-        return escape(" ".join(parts))
+        return xml_text(escape(" ".join(parts)))
 
     def item_link(self, position: Position) -> str:
         return position.get_absolute_url()

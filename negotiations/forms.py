@@ -3,6 +3,7 @@
 import datetime as dt
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
 
 EARLIEST = dt.date(1900, 1, 1)
@@ -545,3 +546,25 @@ class RoundForm(forms.ModelForm):
             round_.save()
             self.save_m2m()
         return round_
+
+
+# ---------------------------------------------------------------------------------------------
+# Signing in
+
+CONTROL_CHARACTERS = "".join(chr(code) for code in (*range(0, 32), 127))
+
+
+class SignInForm(AuthenticationForm):
+    """Django's sign-in form, refusing user names no account can have before asking anyone."""
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"]
+        if len(username) > 150 or any(char in CONTROL_CHARACTERS for char in username):
+            raise forms.ValidationError("Enter your user name as it was given to you.")
+        return username
+
+
+def axes_username(request, credentials) -> str:
+    """The user name django-axes records for a failed sign-in: bounded and printable."""
+    raw = (credentials or {}).get("username") or request.POST.get("username", "")
+    return "".join(char for char in str(raw) if char not in CONTROL_CHARACTERS)[:150]

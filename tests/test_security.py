@@ -275,3 +275,39 @@ def test_sessions_end_a_fixed_time_after_sign_in(db, django_user_model, settings
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
     assert client.get(reverse("negotiations:workspace")).status_code == 302
+
+
+# ---------------------------------------------------------------------------------------------
+# Static files in production: hashed, compressed, cached for a year
+
+
+def test_collected_static_files_are_hashed_compressed_and_cached_for_a_year(tmp_path, db):
+    result = manage(
+        "collectstatic", "--noinput", **PRODUCTION_ENV, DJANGO_STATIC_ROOT=str(tmp_path)
+    )
+    assert result.returncode == 0, result.stderr
+    hashed = list((tmp_path / "css").glob("gapwatch.*.css"))
+    assert len(hashed) == 1
+    assert (tmp_path / "css" / f"{hashed[0].name}.gz").exists()
+    assert list((tmp_path / "django_htmx").glob("htmx-2.min.*.js"))
+
+    from django.test import override_settings
+
+    storages = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    with override_settings(
+        STATIC_ROOT=tmp_path,
+        STORAGES=storages,
+        WHITENOISE_USE_FINDERS=False,
+        WHITENOISE_AUTOREFRESH=False,
+        WHITENOISE_MAX_AGE=31536000,
+        DEBUG=False,
+    ):
+        response = Client().get(
+            f"/static/css/{hashed[0].name}", headers={"Accept-Encoding": "gzip"}
+        )
+        assert response.status_code == 200
+        assert response["Cache-Control"] == "max-age=315360000, public, immutable"
+        assert response["Content-Encoding"] == "gzip"
