@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import models, transaction
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.db import IntegrityError, models, transaction
 
 from negotiations import gaps
 
@@ -48,9 +49,12 @@ class StaleEdit(Exception):
 
 
 def display(instance: models.Model, field: models.Field) -> str:
-    """A field's value as a person reads it."""
+    """A field's value as a person reads it (an old version may point at deleted records)."""
     if field.is_relation:
-        related = getattr(instance, field.name)
+        try:
+            related = getattr(instance, field.name)
+        except ObjectDoesNotExist:
+            return f"(deleted {field.verbose_name} #{getattr(instance, field.attname)})"
         return "" if related is None else str(related)
     value = getattr(instance, field.attname)
     if field.choices:
@@ -81,6 +85,102 @@ def differences(before: models.Model, after: models.Model) -> list[FieldChange]:
         for field in content_fields(type(after))
         if display(before, field) != display(after, field)
     ]
+
+
+def attendee_ids(version) -> set[int]:
+    """The participants a historical version of a round records as attending."""
+    return {row.participant_id for row in version.attendees.all()}
+
+
+def version_changes(older, newer) -> list[FieldChange]:
+    """What changed from one historical version to the next, many-to-many fields included."""
+    changes = differences(older.instance, newer.instance)
+    if hasattr(newer, "attendees"):
+        before, after = attendee_ids(older), attendee_ids(newer)
+        if before != after:
+            changes.append(FieldChange("attendees", "attendees", names(before), names(after)))
+    return changes
+
+
+def names(participant_ids: set[int]) -> str:
+    from negotiations.models import Participant
+
+    found = dict(
+        Participant.objects.filter(pk__in=participant_ids).values_list("pk", "actor__short_name")
+    )
+    return ", ".join(sorted(found.get(pk, f"#{pk}") for pk in participant_ids))
+
+
+def label(version) -> str:
+    try:
+        return str(version.instance)
+    except ObjectDoesNotExist:
+        return f"{version.instance._meta.verbose_name} #{version.id}"
+
+
+class RestoreRefused(Exception):
+    pass
+
+
+def restore(version, current: models.Model | None, expected_version: int | None) -> models.Model:
+    """Bring back an earlier version as the newest one; the restore is itself recorded.
+
+    Refused when the record changed since the page was loaded, when the version points at
+    records deleted since, or when it no longer passes the rules (a source date moved, say).
+    """
+    model = type(current) if current is not None else version.instance_type
+    restored = version.instance
+    with transaction.atomic():
+        if current is not None:
+            locked = model.objects.select_for_update().get(pk=current.pk)
+            if expected_version is not None and locked.version != expected_version:
+                raise stale(locked, expected_version)
+            restored.version = locked.version
+        else:
+            if hasattr(restored, "uid") and model.objects.filter(uid=restored.uid).exists():
+                raise RestoreRefused(
+                    "A record with this identifier exists again (re-imported or restored "
+                    "already); correct that one instead."
+                )
+            newest = version.__class__.objects.filter(id=version.id).aggregate(
+                highest=models.Max("version")
+            )["highest"]
+            restored.version = (newest or 0) + 1
+            restored._state.adding = True
+        try:
+            restored.full_clean(validate_unique=False, validate_constraints=False)
+        except ValidationError as problem:
+            gone = [
+                str(model._meta.get_field(name).verbose_name)
+                for name in getattr(problem, "error_dict", {})
+                if name != "__all__" and model._meta.get_field(name).is_relation
+            ]
+            if gone:
+                raise RestoreRefused(
+                    f"That version points at a record deleted since ({', '.join(gone)}); it "
+                    "cannot be restored as it was."
+                ) from None
+            raise RestoreRefused(
+                "That version no longer fits the rules: " + "; ".join(problem.messages)
+            ) from None
+        except ObjectDoesNotExist:
+            raise RestoreRefused(
+                "That version points at a record deleted since (a source, an option or an "
+                "actor); it cannot be restored as it was."
+            ) from None
+        try:
+            with transaction.atomic():
+                restored.save(force_insert=current is None)
+                if hasattr(version, "attendees"):
+                    still_there = set(
+                        restored.negotiation.participants.values_list("pk", flat=True)
+                    )
+                    restored.attendees.set(
+                        [pk for pk in attendee_ids(version) if pk in still_there]
+                    )
+        except IntegrityError as problem:
+            raise RestoreRefused(f"The database refused that version: {problem}") from None
+    return restored
 
 
 def version_as_loaded(instance: models.Model, version: int) -> models.Model | None:

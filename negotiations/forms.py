@@ -1,5 +1,6 @@
 """Every input goes through a form, query strings included: a bad value is a message, not a 500."""
 
+import base64
 import datetime as dt
 
 from django import forms
@@ -182,13 +183,42 @@ def unique_source_slug(source) -> str:
     return slug
 
 
+class ModelRulesForm(forms.ModelForm):
+    """A model form that shows every message of the model's clean(), including those about
+    fields the form does not edit (as errors of the whole form, instead of failing)."""
+
+    def _update_errors(self, errors):
+        if hasattr(errors, "error_dict"):
+            foreign = {
+                field: messages
+                for field, messages in errors.error_dict.items()
+                if field != "__all__" and field not in self.fields
+            }
+            if foreign:
+                for field, field_errors in foreign.items():
+                    del errors.error_dict[field]
+                    label = self.instance._meta.get_field(field).verbose_name
+                    for error in field_errors:
+                        for message in error.messages:
+                            errors.error_dict.setdefault("__all__", []).append(
+                                forms.ValidationError(f"{str(label).capitalize()}: {message}")
+                            )
+        super()._update_errors(errors)
+
+
 class VersionField(forms.IntegerField):
     """The version of the record the form was loaded from (see negotiations/editing.py)."""
 
     widget = forms.HiddenInput
 
     def __init__(self, required: bool = True, **kwargs):
-        super().__init__(min_value=1, required=required, **kwargs)
+        stale_form = "This form is incomplete or out of date: reload the page and try again."
+        super().__init__(
+            min_value=1,
+            required=required,
+            error_messages={"required": stale_form, "invalid": stale_form, "min_value": stale_form},
+            **kwargs,
+        )
 
 
 VALUE_FIELDS = {
@@ -200,7 +230,7 @@ VALUE_FIELDS = {
 ALL_VALUE_FIELDS = ("amount", "value_min", "value_max", "value_bool", "value_option")
 
 
-class PositionForm(forms.ModelForm):
+class PositionForm(ModelRulesForm):
     """Record a new position of one actor on one issue, or correct an existing record."""
 
     amount = forms.DecimalField(
@@ -248,12 +278,21 @@ class PositionForm(forms.ModelForm):
 
     version = VersionField(required=False)
 
-    def __init__(self, *args, issue, participant, new_source: NewSourceForm, **kwargs):
+    def __init__(
+        self,
+        *args,
+        issue,
+        participant,
+        new_source: NewSourceForm,
+        may_add_source: bool = True,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.instance.issue = issue
         self.instance.participant = participant
         self.issue = issue
         self.new_source = new_source
+        self.may_add_source = may_add_source
         if self.instance.pk:
             self.fields["version"].required = True
             self.fields["version"].initial = self.instance.version
@@ -271,7 +310,7 @@ class PositionForm(forms.ModelForm):
             )
         if "value_option" in self.fields:
             self.fields["value_option"].queryset = issue.options.order_by("rank")
-            self.fields["value_option"].empty_label = None
+            self.fields["value_option"].empty_label = "— choose an option —"
         if "amount" in self.fields and issue.unit:
             self.fields["amount"].label = f"Exactly ({issue.unit})"
         self.fields["package"].queryset = participant.packages.order_by("-stated_on")
@@ -306,6 +345,8 @@ class PositionForm(forms.ModelForm):
             self.add_error("source", "Pick an existing source or add a new one, not both.")
         elif chosen is not None:
             self.instance.source = chosen
+        elif self.new_source.is_filled() and not self.may_add_source:
+            self.add_error("source", "Your account cannot add sources; pick an existing one.")
         elif self.new_source.is_filled():
             if self.new_source.is_valid():
                 self.instance.source = self.new_source.instance
@@ -322,7 +363,7 @@ class PositionForm(forms.ModelForm):
         return cleaned
 
 
-class StatusForm(forms.ModelForm):
+class StatusForm(ModelRulesForm):
     """Confirm, deny or retract a position, naming the report that says so."""
 
     status_source = SourcePicker(required=False, label="Reported by")
@@ -351,7 +392,12 @@ class StatusForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         chosen = cleaned.get("status_source")
-        if chosen is not None and self.new_source.is_filled():
+        if cleaned.get("status") == "reported" and (chosen or self.new_source.is_filled()):
+            self.add_error(
+                "status_source",
+                "A position back to “reported” has no confirming or denying source: clear it.",
+            )
+        elif chosen is not None and self.new_source.is_filled():
             self.add_error("status_source", "Pick an existing source or add a new one, not both.")
         elif chosen is not None:
             self.instance.status_source = chosen
@@ -385,11 +431,38 @@ class ImportUploadForm(forms.Form):
 
 
 class ImportConfirmForm(forms.Form):
-    content = forms.CharField(widget=forms.HiddenInput)
-    """The uploaded file, base64-encoded; checked again in full before anything is saved."""
+    """The previewed file and the versions of the positions it touches, signed, so that the
+    confirmation imports exactly what was previewed, or refuses if anything changed since."""
+
+    payload = forms.CharField(widget=forms.HiddenInput)
+
+    SALT = "gapwatch.import-preview"
+    MAX_AGE = 3600
+    LIMIT = 2_400_000  # characters: Django refuses larger form fields
+
+    @classmethod
+    def sign(cls, content: bytes, versions: dict[str, int]) -> str:
+        from django.core import signing
+
+        encoded = base64.b64encode(content).decode("ascii")
+        return signing.dumps(
+            {"content": encoded, "versions": versions}, salt=cls.SALT, compress=True
+        )
+
+    def previewed(self) -> tuple[bytes, dict[str, int]] | None:
+        """(file content, versions seen at preview), or None if missing, forged or stale."""
+        from django.core import signing
+
+        if not self.is_valid():
+            return None
+        try:
+            data = signing.loads(self.cleaned_data["payload"], salt=self.SALT, max_age=self.MAX_AGE)
+            return base64.b64decode(data["content"]), dict(data["versions"])
+        except (signing.BadSignature, KeyError, TypeError, ValueError):
+            return None
 
 
-class ReportPositionForm(forms.ModelForm):
+class ReportPositionForm(ModelRulesForm):
     """One position in a new report: any actor, any issue of the negotiation."""
 
     amount = forms.DecimalField(
@@ -443,7 +516,7 @@ class ReportPositionForm(forms.ModelForm):
             issue__negotiation=negotiation
         ).select_related("issue")
         self.fields["value_option"].label_from_instance = lambda o: f"{o.issue.title}: {o.label}"
-        self.fields["stance"].choices = [c for c in self.fields["stance"].choices if c[0]]
+        # Every choice starts blank, so that a row added and left alone is not a position.
         self.fields["stated_on"].validators.append(check_not_future)
 
     def clean(self):
@@ -468,6 +541,10 @@ class BaseReportFormSet(forms.BaseModelFormSet):
         return {**super().get_form_kwargs(index), "negotiation": self.negotiation}
 
 
+# A row posts 14 fields; Django refuses a form of more than 1,000 fields.
+REPORT_ROWS = 60
+
+
 def report_formset_class():
     from negotiations.models import Position
 
@@ -478,7 +555,7 @@ def report_formset_class():
         extra=0,
         min_num=1,
         validate_min=True,
-        max_num=100,
+        max_num=REPORT_ROWS,
         validate_max=True,
     )
 
@@ -491,7 +568,7 @@ class SourceEditForm(NewSourceForm):
         self.fields["version"].initial = self.instance.version
 
 
-class RoundForm(forms.ModelForm):
+class RoundForm(ModelRulesForm):
     source = SourcePicker(required=False, label="Source")
     version = VersionField(required=False)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -74,6 +75,21 @@ class ImportPlan:
     rows: list[RowPlan] = field(default_factory=list)
     file_errors: list[str] = field(default_factory=list)
     new_sources: dict[str, Source] = field(default_factory=dict)
+
+    def versions(self) -> dict[str, int]:
+        """{position id: version} of every stored position the plan reads, to check at confirm
+        time that nobody changed them since the preview."""
+        return {
+            str(row.position.uid): row.loaded_version
+            for row in self.rows
+            if row.loaded_version is not None
+        }
+
+    def changed_since(self, previewed: dict[str, int]) -> list[str]:
+        now = self.versions()
+        return [uid for uid, version in previewed.items() if now.get(uid) != version] + [
+            uid for uid in now if uid not in previewed
+        ]
 
     @property
     def errors(self) -> list[RowPlan]:
@@ -146,21 +162,22 @@ def read_rows(text: str, plan: ImportPlan) -> list[tuple[int, dict[str, str]]]:
         )
         return []
     rows = []
+    line = reader.line_num + 1  # where the next record starts (a cell may span lines)
     try:
         for row in reader:
             if None in row or any(value is None for value in row.values()):
                 plan.file_errors.append(
-                    f"line {reader.line_num}: the row has {len(header) + len(row.get(None) or [])}"
+                    f"line {line}: the row has {len(header) + len(row.get(None) or [])}"
                     f" cells where the header has {len(header)}"
                     if None in row
-                    else f"line {reader.line_num}: the row has fewer cells than the header"
+                    else f"line {line}: the row has fewer cells than the header (an unclosed "
+                    "quote can swallow the rest of the file)"
                 )
-                continue
-            if not any(value.strip() for value in row.values()):
-                continue  # a blank line
-            rows.append((reader.line_num, row))
+            elif any(value.strip() for value in row.values()):  # else a blank line
+                rows.append((line, row))
+            line = reader.line_num + 1
     except csv.Error as error:
-        plan.file_errors.append(f"line {reader.line_num}: not valid CSV: {error}.")
+        plan.file_errors.append(f"line {line}: not valid CSV: {error}.")
     if not rows and not plan.file_errors:
         plan.file_errors.append("The file has a header but no positions.")
     return rows
@@ -175,9 +192,15 @@ def cell(row: dict[str, str], name: str) -> str:
     return restore(value) if name in POSITION_TEXT_COLUMNS else value
 
 
+NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
 def parse_decimal(text: str) -> Decimal | None:
     if text == "":
         return None
+    if not NUMBER.match(text):
+        raise ValueError(f"{text!r} is not a number")
     try:
         number = Decimal(text)
     except InvalidOperation:
@@ -201,6 +224,8 @@ def parse_date(text: str) -> dt.date | None:
     if text == "":
         return None
     try:
+        if not DATE.match(text):
+            raise ValueError
         return dt.date.fromisoformat(text)
     except ValueError:
         raise ValueError(f"{text!r} is not a date written YYYY-MM-DD") from None
@@ -354,7 +379,7 @@ def plan_row(line, row, lookups, plan, target, seen_uids, now, index) -> RowPlan
                 f"{issue.slug}" + (f" ({keys})" if keys else " (it is not a scale)")
             )
     credibility = cell(row, "credibility")
-    if not credibility.isdigit():
+    if not (credibility.isascii() and credibility.isdigit()):
         result.error(f"credibility: {credibility!r} is not a whole number from 1 to 6")
     package = None
     if cell(row, "package"):
@@ -387,6 +412,16 @@ def plan_row(line, row, lookups, plan, target, seen_uids, now, index) -> RowPlan
     existing = lookups.positions.get(uid) if uid else None
     if existing is not None and existing.issue.negotiation_id != negotiation.pk:
         result.error(f"id: {uid} is a position of {existing.issue.negotiation.slug}")
+        return result
+    if existing is not None and (existing.issue_id, existing.participant_id) != (
+        issue.pk,
+        participant.pk,
+    ):
+        result.error(
+            f"id: {uid} is {existing.participant.actor.short_name}'s position on "
+            f"{existing.issue.slug}; an import cannot move it to another actor or issue "
+            "(leave the id blank to record a new position)"
+        )
         return result
 
     position = Position(

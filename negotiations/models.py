@@ -366,6 +366,24 @@ class Source(Versioned):
     def __str__(self) -> str:
         return f"{self.outlet}, {self.published_on:%-d %b %Y}: {self.headline}"
 
+    def latest_report_date(self) -> dt.date | None:
+        """The latest date of what this source reports: positions stated, statuses changed."""
+        dates = [
+            self.positions.aggregate(latest=models.Max("stated_on"))["latest"],
+            self.status_changes.aggregate(latest=models.Max("status_changed_on"))["latest"],
+        ]
+        return max((day for day in dates if day), default=None)
+
+    def clean(self) -> None:
+        latest = self.latest_report_date() if self.pk else None
+        if self.published_on and latest and self.published_on < latest:
+            raise ValidationError(
+                {
+                    "published_on": "Positions or status changes citing this source are dated "
+                    f"up to {latest:%-d %B %Y}; it cannot have been published before that."
+                }
+            )
+
 
 class PackageQuerySet(models.QuerySet):
     def conditional(self) -> PackageQuerySet:
@@ -735,7 +753,12 @@ class Position(Versioned):
             if issue is not None and self.package.negotiation_id != issue.negotiation_id:
                 add("package", "This package belongs to another negotiation.")
         source = self._related("source")
-        if source is not None and self.stated_on and self.stated_on > source.published_on:
+        if (
+            source is not None
+            and source.published_on
+            and self.stated_on
+            and self.stated_on > source.published_on
+        ):
             add(
                 "stated_on",
                 f"The source was published on {source.published_on:%-d %B %Y}; "
@@ -749,6 +772,7 @@ class Position(Versioned):
                 add("status_changed_on", f"Give the date it was {self.status}.")
         if (
             status_source is not None
+            and status_source.published_on
             and self.status_changed_on
             and self.status_changed_on > status_source.published_on
         ):

@@ -1,6 +1,5 @@
 """The analysts' workspace, through the test client."""
 
-import base64
 import datetime as dt
 import re
 from html import unescape
@@ -405,7 +404,7 @@ def test_one_bad_row_saves_nothing_of_the_report(analyst_client):
 def test_a_row_is_added_in_place(analyst_client):
     response = analyst_client.get(
         reverse("negotiations:new_report", args=[SEED_SLUG]),
-        {"row": "3"},
+        {"positions-TOTAL_FORMS": "3"},
         headers={"HX-Request": "true"},
     )
     html = response.content.decode()
@@ -442,8 +441,8 @@ def test_import_previews_then_saves_all_rows(analyst_client):
     assert preview.status_code == 200, page[-3000:]
     assert "26 rows 1 new 1 to update 24 unchanged 0 with problems" in page
     assert Position.objects.filter(summary="A brand new row").count() == 0
-    encoded = base64.b64encode(content.encode()).decode()
-    assert analyst_client.post(url, {"content": encoded}).status_code == 302
+    payload = re.search(r'name="payload" value="([^"]+)"', preview.content.decode()).group(1)
+    assert analyst_client.post(url, {"payload": payload}).status_code == 302
     assert Position.objects.filter(summary="A brand new row").count() == 1
     assert hamas_nine_renamed().version == 2
 

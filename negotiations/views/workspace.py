@@ -7,11 +7,9 @@ the same views serve whole pages and redirect after a successful POST.
 
 from __future__ import annotations
 
-import base64
-import binascii
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -22,6 +20,7 @@ from django_htmx.http import retarget, trigger_client_event
 
 from negotiations import editing, snapshot
 from negotiations.forms import (
+    REPORT_ROWS,
     ImportConfirmForm,
     ImportUploadForm,
     NewSourceForm,
@@ -63,7 +62,13 @@ def table_url(negotiation: Negotiation, query: str = "", anchor: str = "") -> st
 @login_required
 def workspace_home(request: HttpRequest) -> HttpResponse:
     negotiations = Negotiation.objects.order_by("-data_changed_at")
-    recent = Position.history.select_related("history_user").order_by("-history_date")[:20]
+    if not request.user.has_perm("negotiations.view_negotiation"):
+        negotiations = negotiations.public()
+    recent = (
+        Position.history.select_related("history_user").order_by("-history_date")[:20]
+        if request.user.has_perm("negotiations.view_position")
+        else []
+    )
     return TemplateResponse(
         request,
         "negotiations/workspace.html",
@@ -185,6 +190,7 @@ def edit_position(request: HttpRequest, uid) -> HttpResponse:
         issue=position.issue,
         participant=position.participant,
         new_source=new_source,
+        may_add_source=request.user.has_perm("negotiations.add_source"),
     )
     context = {
         "position": position,
@@ -283,64 +289,64 @@ def record_history(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     if model is None:
         raise Http404("No history for that kind of record.")
     if not request.user.has_perm(f"negotiations.view_{kind}"):
-        return HttpResponse(status=403)
+        raise PermissionDenied
     versions = list(
         model.history.filter(id=pk).select_related("history_user").order_by("-history_date")
     )
     if not versions:
         raise Http404("No such record.")
     current = model.objects.filter(pk=pk).first()
+    may_restore = request.user.has_perms(
+        [f"negotiations.change_{kind}", f"negotiations.add_{kind}"]
+    )
     if request.method == "POST":
-        if not request.user.has_perm(f"negotiations.change_{kind}") or not request.user.has_perm(
-            f"negotiations.add_{kind}"
-        ):
-            return HttpResponse(status=403)
+        if not may_restore:
+            raise PermissionDenied
         chosen = next(
             (v for v in versions if str(v.history_id) == request.POST.get("history_id")), None
         )
-        if chosen is None:
-            messages.error(request, "That version is not in this record's history.")
+        if chosen is None or chosen.history_type == "-":
+            messages.error(request, "Choose one of the versions listed to restore.")
             return redirect(request.path)
-        restore(chosen, current)
+        try:
+            expected = int(request.POST.get("version") or 0) or None
+        except ValueError:
+            expected = -1
+        try:
+            editing.restore(chosen, current, expected)
+        except editing.StaleEdit as stale:
+            messages.error(
+                request,
+                f"{stale.who} changed this record while you were looking at it; "
+                "check the list again before restoring.",
+            )
+            return redirect(request.path)
+        except editing.RestoreRefused as refused:
+            messages.error(request, str(refused))
+            return redirect(request.path)
         messages.success(
             request, f"Restored the version of {chosen.history_date:%-d %B %Y, %H:%M}."
         )
         return redirect(request.path)
-    entries = []
-    for newer, older in zip(versions, [*versions[1:], None], strict=True):
-        entries.append(
-            {
-                "version": newer,
-                "changes": editing.differences(older.instance, newer.instance) if older else [],
-                "is_current": current is not None
-                and newer.version == current.version
-                and newer is versions[0],
-            }
-        )
+    entries = [
+        {
+            "version": newer,
+            "changes": editing.version_changes(older, newer) if older else [],
+            "is_current": current is not None and newer is versions[0],
+        }
+        for newer, older in zip(versions, [*versions[1:], None], strict=True)
+    ]
     return TemplateResponse(
         request,
         "negotiations/history.html",
         {
             "kind": kind,
-            "model": model,
             "entries": entries,
             "current": current,
-            "label": str(versions[0].instance),
+            "label": editing.label(versions[0]),
+            "may_restore": may_restore,
         },
     )
-
-
-def restore(version, current) -> None:
-    """Bring back an earlier version as the newest one; its history records the restore."""
-    restored = version.instance
-    with transaction.atomic():
-        if current is not None:
-            restored.version = current.version
-            restored.save()
-        else:
-            restored._state.adding = True
-            restored.version = 1
-            restored.save(force_insert=True)
 
 
 @require_safe
@@ -349,14 +355,17 @@ def deleted_positions(request: HttpRequest, slug: str) -> HttpResponse:
     negotiation = readable_negotiation(request, slug)
     deleted = (
         Position.history.filter(history_type="-", issue__negotiation=negotiation)
-        .exclude(id__in=Position.objects.for_negotiation(negotiation).values("pk"))
+        .exclude(uid__in=Position.objects.for_negotiation(negotiation).values("uid"))
         .select_related("history_user", "participant__actor", "issue")
         .order_by("-history_date")
     )
+    latest = {}
+    for entry in deleted[:500]:
+        latest.setdefault(entry.id, entry)  # a record deleted twice is listed once
     return TemplateResponse(
         request,
         "negotiations/deleted.html",
-        {"negotiation": negotiation, "deleted": deleted[:200]},
+        {"negotiation": negotiation, "deleted": list(latest.values())[:200]},
     )
 
 
@@ -373,13 +382,22 @@ def import_positions(request: HttpRequest, slug: str) -> HttpResponse:
     context: dict = {"negotiation": negotiation, "upload": ImportUploadForm()}
     if request.method == "GET":
         return TemplateResponse(request, "negotiations/import.html", context)
-    if "content" in request.POST:
-        confirm = ImportConfirmForm(request.POST)
-        content = decode_content(confirm)
-        if content is None:
-            context["problems"] = ["The confirmation form was damaged; upload the file again."]
+    if "payload" in request.POST:
+        previewed = ImportConfirmForm(request.POST).previewed()
+        if previewed is None:
+            context["problems"] = [
+                "The confirmation expired or was damaged; upload the file again."
+            ]
             return TemplateResponse(request, "negotiations/import.html", context, status=422)
+        content, versions = previewed
         plan = plan_import(content, negotiation)
+        changed = plan.changed_since(versions)
+        if changed:
+            context["problems"] = [
+                f"{len(changed)} position{'s' if len(changed) != 1 else ''} in the file "
+                "changed since the preview; check the file again before importing it."
+            ]
+            return TemplateResponse(request, "negotiations/import.html", context, status=409)
         try:
             result = apply_import(plan, user=request.user)
         except ImportRefused as refused:
@@ -399,20 +417,13 @@ def import_positions(request: HttpRequest, slug: str) -> HttpResponse:
     plan = plan_import(content, negotiation)
     context["plan"] = plan
     if plan.ok:
-        context["confirm"] = ImportConfirmForm(
-            initial={"content": base64.b64encode(content).decode("ascii")}
-        )
+        payload = ImportConfirmForm.sign(content, plan.versions())
+        if len(payload) > ImportConfirmForm.LIMIT:
+            context["too_large"] = True
+        else:
+            context["confirm"] = ImportConfirmForm(initial={"payload": payload})
     status = 200 if plan.ok else 422
     return TemplateResponse(request, "negotiations/import.html", context, status=status)
-
-
-def decode_content(form: ImportConfirmForm) -> bytes | None:
-    if not form.is_valid():
-        return None
-    try:
-        return base64.b64decode(form.cleaned_data["content"], validate=True)
-    except (binascii.Error, ValueError):
-        return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -424,7 +435,7 @@ def decode_content(form: ImportConfirmForm) -> bytes | None:
 def new_report(request: HttpRequest, slug: str) -> HttpResponse:
     negotiation = readable_negotiation(request, slug)
     ReportFormSet = report_formset_class()
-    if request.method == "GET" and request.htmx and "row" in request.GET:
+    if request.method == "GET" and request.htmx and "positions-TOTAL_FORMS" in request.GET:
         return add_report_row(request, negotiation, ReportFormSet)
     data = request.POST if request.method == "POST" else None
     source_form = NewSourceForm(data, prefix="source", required=True)
@@ -458,15 +469,26 @@ def new_report(request: HttpRequest, slug: str) -> HttpResponse:
 def add_report_row(request, negotiation, ReportFormSet) -> HttpResponse:
     """One more empty row, and the formset's new row count (out of band)."""
     try:
-        index = max(0, min(int(request.GET["row"]), 99))
+        index = int(request.GET["positions-TOTAL_FORMS"])  # the next row's number
     except ValueError:
-        return HttpResponse("The row number must be a whole number.", status=400)
+        index = -1
+    if not 0 <= index < REPORT_ROWS:
+        return HttpResponse(
+            f"A report takes 1 to {REPORT_ROWS} positions; save this one and start another.",
+            status=400,
+        )
     formset = ReportFormSet(prefix="positions", negotiation=negotiation)
     form = formset._construct_form(index, negotiation=negotiation)
     return TemplateResponse(
         request,
         "negotiations/report.html#new-row",
-        {"form": form, "formset": formset, "next_row": index + 1, "negotiation": negotiation},
+        {
+            "form": form,
+            "formset": formset,
+            "next_row": index + 1,
+            "full": index + 1 >= REPORT_ROWS,
+            "negotiation": negotiation,
+        },
     )
 
 
