@@ -16,6 +16,8 @@ setup: $(STAMP)
 	$(PY) manage.py loadseeds
 	$(PY) manage.py demoaccounts
 
+# Two processes (this machine has two cores); PYTEST_ARGS="-n 0 -k …" for a quick focused run.
+PYTEST_ARGS ?= -n auto
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -25,6 +27,10 @@ serve: $(STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(VENV)/bin/gunicorn config.wsgi -c config/gunicorn.py
+
+# Readers and two concurrent writers against the production server for 60 s (not run in CI).
+loadtest: $(STAMP)
+	$(PY) bench/loadtest.py --seconds 60
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -146,6 +146,7 @@ TABLES: dict[str, dict[str, Key]] = {
         "conditions": TEXT_OPTIONAL,
         "vague": Key("bool", default=False),
         "package": TEXT_OPTIONAL,
+        "recorded_at": Key("datetime"),
     },
 }
 
@@ -208,6 +209,12 @@ def _check_value(kind: str, value: Any) -> tuple[Any, str | None]:
         return None, f"expected a whole number, got {value!r}"
     if kind == "number":
         return _check_number(value)
+    if kind == "datetime":
+        if isinstance(value, dt.datetime):
+            if value.tzinfo is None:
+                return None, "give the time zone, e.g. 2025-04-15T09:30:00Z"
+            return value, None
+        return None, f"expected a time written like 2025-04-15T09:30:00Z, got {value!r}"
     if kind == "date":
         if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
             return value, None
@@ -814,7 +821,9 @@ def _load(loader: Loader, seed: SeedFile) -> LoadReport:
                 "package": packages.get(entry["package"]),
             },
             # File order breaks ties between positions stated on the same day.
-            on_create={"recorded_at": loaded_at + dt.timedelta(microseconds=index)},
+            on_create={
+                "recorded_at": entry["recorded_at"] or loaded_at + dt.timedelta(microseconds=index)
+            },
         )
     _keep_file_order_of_ties(seed, report)
     report.kept = Position.objects.for_negotiation(negotiation).count() - len(listed)
@@ -837,7 +846,7 @@ def _keep_file_order_of_ties(seed: SeedFile, report: LoadReport) -> None:
     for the file's positions that must be the file's order, whatever was loaded before."""
     groups: dict[tuple, list[uuid.UUID]] = {}
     for entry in seed.tables["positions"]:
-        if "uid" in entry:
+        if "uid" in entry and not entry["recorded_at"]:  # explicit times order themselves
             key = (entry["actor"], entry["issue"], entry["stated_on"])
             groups.setdefault(key, []).append(entry["uid"])
     for uids in (group for group in groups.values() if len(group) > 1):
@@ -1168,5 +1177,6 @@ def _export_position(
             "conditions": position.conditions,
             "vague": position.is_vague,
             "package": package,
+            "recorded_at": position.recorded_at.astimezone(dt.UTC),
         },
     )

@@ -145,7 +145,14 @@ def build(slug: str, shape: Shape, seed: int = 0, public: bool = True) -> Negoti
         )
         rows = _position_rows(rng, shape, participants, issues, options_of, sources, first_day)
         _insert_positions(rows)
-        _add_packages(negotiation, participants, issues, options_of, sources[-1], last_day)
+        announcement = Source.objects.create(
+            slug=f"{slug}-packages",
+            outlet="Mediators",
+            headline="Packages put forward",
+            published_on=last_day,
+            grade="B",
+        )
+        _add_packages(negotiation, participants, issues, options_of, announcement, last_day)
     return negotiation
 
 

@@ -303,7 +303,7 @@ def test_positions_keep_their_identifier_across_a_round_trip(tmp_path, db):
             "positions[0] (north / prisoners): unknown key 'mood' (known keys: id, actor, issue, "
             "stance, value, min, max, summary, stated_on, source, attribution, credibility, "
             "status, status_source, status_attribution, status_changed_on, conditions, vague, "
-            "package)",
+            "package, recorded_at)",
         ),
         (
             ('summary = "Wants a hundred"\n', ""),
