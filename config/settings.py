@@ -134,6 +134,29 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # ---------------------------------------------------------------------------------------------
+# Cache: rendered public pages, keyed on the negotiation's last change (see
+# negotiations/views/conditional.py), so an entry is never stale, only unused. Per process by
+# default; GAPWATCH_REDIS_URL (redis://127.0.0.1:6379/0) shares it between servers.
+
+REDIS_URL = env_str("GAPWATCH_REDIS_URL", default="")
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "TIMEOUT": 24 * 3600,
+        }
+        if REDIS_URL
+        else {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "gapwatch-pages",
+            "TIMEOUT": 24 * 3600,
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    )
+}
+
+# ---------------------------------------------------------------------------------------------
 # Accounts and sessions
 
 AUTHENTICATION_BACKENDS = [

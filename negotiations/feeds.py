@@ -7,7 +7,7 @@ from django.utils.html import escape
 
 from negotiations import snapshot
 from negotiations.models import Negotiation, Position
-from negotiations.views.conditional import conditional_on_negotiation, readable_negotiation
+from negotiations.views.conditional import conditional_uncached, readable_negotiation
 
 FEED_LENGTH = 50
 
@@ -20,7 +20,7 @@ def xml_text(text: str) -> str:
     return text.translate(NOT_IN_XML)
 
 
-@method_decorator(conditional_on_negotiation, name="__call__")
+@method_decorator(conditional_uncached, name="__call__")
 class ChangesFeed(Feed):
     feed_type = Atom1Feed
 

@@ -536,6 +536,37 @@ class PositionQuerySet(models.QuerySet):
         )
         return self.filter(pk__in=pairs)
 
+    def history_of(self, issue: Issue) -> PositionQuerySet:
+        """The positions on `issue` that can shape its gap history, and no others.
+
+        Of the positions an actor stated on one day and never withdrew, only the latest recorded
+        can ever be current (it outranks the rest for good); withdrawn ones are all kept, since
+        each stood until its withdrawal. Terms of conditional packages never stand. On a long
+        history this is a fraction of the issue's rows.
+        """
+        from django.db.models.functions import RowNumber
+
+        standing = (
+            self.filter(issue=issue)
+            .exclude(status__in=WITHDRAWN_STATUSES)
+            .exclude(package__is_conditional=True)
+            .annotate(
+                rank_in_day=models.Window(
+                    RowNumber(),
+                    partition_by=[F("participant_id"), F("stated_on")],
+                    order_by=[F("recorded_at").desc(), F("id").desc()],
+                )
+            )
+            .filter(rank_in_day=1)
+            .values("pk")
+        )
+        withdrawn = (
+            self.filter(issue=issue, status__in=WITHDRAWN_STATUSES)
+            .exclude(package__is_conditional=True)
+            .values("pk")
+        )
+        return self.filter(Q(pk__in=standing) | Q(pk__in=withdrawn))
+
     def current_as_of(
         self, negotiation: Negotiation, as_of: dt.date, known_by: dt.date | None = None
     ) -> PositionQuerySet:
@@ -662,6 +693,11 @@ class Position(Versioned):
                 name="position_latest_per_pair",
             ),
             models.Index(fields=["-updated_at", "-id"], name="position_recent_changes"),
+            # An actor's positions, newest first (the actor page, paginated).
+            models.Index(
+                fields=["participant", "-stated_on", "-recorded_at", "-id"],
+                name="position_by_actor",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

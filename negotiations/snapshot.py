@@ -352,10 +352,63 @@ def load_issue_history(issue: Issue) -> IssueHistory:
         tuple(option.label for option in options),
     )
     actors = {participant.pk: actor_ref(participant) for participant in participants}
-    history = [
-        position_fact(position, actors, ranks)
-        for position in Position.objects.filter(issue=issue).select_related(
-            "source", "status_source", "package"
-        )
-    ]
+    rows = Position.objects.history_of(issue).values_list(*HISTORY_COLUMNS)
+    history = [history_fact(row, issue.pk, actors, ranks) for row in rows]
     return IssueHistory(issue, facts, tuple(participants), tuple(gaps.gap_history(facts, history)))
+
+
+HISTORY_COLUMNS = (
+    "id",
+    "participant_id",
+    "stance",
+    "value_min",
+    "value_max",
+    "value_bool",
+    "value_option_id",
+    "stated_on",
+    "recorded_at",
+    "status",
+    "status_changed_on",
+    "source__published_on",
+    "status_source__published_on",
+)
+
+
+def history_fact(row: tuple, issue_id: int, actors, ranks) -> gaps.PositionFact:
+    """A position fact from bare columns: a long history is read without building models."""
+    (
+        pk,
+        participant_id,
+        stance,
+        low,
+        high,
+        flag,
+        option_id,
+        stated_on,
+        recorded_at,
+        status,
+        status_changed_on,
+        reported_on,
+        status_reported_on,
+    ) = row
+    if low is not None or high is not None:
+        value: gaps.Value = gaps.Range(low, high)
+    elif flag is not None:
+        value = flag
+    elif option_id is not None:
+        value = ranks[option_id]
+    else:
+        value = None
+    return gaps.PositionFact(
+        id=pk,
+        issue_id=issue_id,
+        actor=actors[participant_id],
+        stance=gaps.Stance(stance),
+        value=value,
+        stated_on=stated_on,
+        recorded_at=recorded_at,
+        reported_on=reported_on,
+        status=gaps.Status(status),
+        status_changed_on=status_changed_on,
+        status_reported_on=status_reported_on,
+    )

@@ -18,3 +18,11 @@ def seeded(db):
 
     load_files([SEED_FILE])
     return Negotiation.objects.get(slug=SEED_SLUG)
+
+
+@pytest.fixture(autouse=True)
+def empty_page_cache():
+    """Rendered pages are cached per process; every test starts without them."""
+    from django.core.cache import cache
+
+    cache.clear()

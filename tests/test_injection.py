@@ -20,6 +20,7 @@ from negotiations.models import (
     ScaleOption,
     Source,
 )
+from negotiations.signals import touch
 from tests.conftest import SEED_SLUG
 
 pytestmark = pytest.mark.django_db
@@ -54,7 +55,7 @@ def poison(seeded) -> None:
     Position.objects.filter(status="denied").update(status_attribution=SCRIPT)
     Package.objects.filter(slug="egyptian-proposal").update(title=f"Deal {SVG}", summary=SCRIPT)
     Round.objects.update(title=f"Round {SCRIPT}", attendance=ATTRIBUTE, outcome=SVG)
-    Negotiation.objects.filter(pk=seeded.pk).update(data_changed_at=seeded.data_changed_at)
+    touch([seeded.pk])  # bulk updates bypass the signals that note a change
 
 
 def body(client, name: str, *args, **query) -> str:

@@ -359,3 +359,24 @@ def test_dates_do_not_go_past_today(client, seeded):
 
 def test_home_says_when_the_latest_position_was_stated(client, seeded):
     assert "Latest position stated 14 April 2025" in text_of(client.get("/"))
+
+
+def test_readers_get_a_cached_page_until_the_data_changes(
+    client, seeded, django_assert_num_queries
+):
+    first = client.get(TABLE, {"as_of": "2025-04-14"})
+    with django_assert_num_queries(1):  # the negotiation's change stamp, for the key
+        again = client.get(TABLE, {"as_of": "2025-04-14"})
+    assert again.content == first.content
+    position = Position.objects.get(summary="Raised the number it would free to nine")
+    position.summary = "Raised it to nine"
+    position.save()
+    assert "Raised it to nine" in client.get(TABLE, {"as_of": "2025-04-14"}).content.decode()
+
+
+def test_signed_in_users_are_never_served_from_the_cache(client, seeded, django_user_model):
+    client.get(TABLE)
+    user = django_user_model.objects.create_user("ana", password="a-long-password-1")
+    client.force_login(user)
+    html = client.get(TABLE).content.decode()
+    assert f"Sign out ({user.username})" in html

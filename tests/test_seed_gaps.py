@@ -154,3 +154,28 @@ def test_database_current_positions_match_the_engines_rule(db, seed):
                 for p in Position.objects.current_as_of(negotiation, as_of, known_by)
             }
             assert from_database == expected, (as_of, known_by)
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_the_reduced_history_gives_the_same_gap_history_as_every_position(db, seed):
+    negotiation = build(
+        f"history-{seed}", Shape(issues=6, actors=4, positions=1500, days=40), seed=seed
+    )
+    participants = snapshot.load_participants(negotiation)
+    actors = {p.pk: snapshot.actor_ref(p) for p in participants}
+    for issue in snapshot.load_issues(negotiation):
+        issue.negotiation = negotiation
+        ranks = snapshot.scale_ranks([issue])
+        facts = snapshot.issue_facts(issue)
+        every = [
+            snapshot.position_fact(p, actors, ranks)
+            for p in Position.objects.filter(issue=issue).select_related(
+                *snapshot.POSITION_RELATIONS
+            )
+        ]
+        reduced = snapshot.load_issue_history(issue).points
+        full = gaps.gap_history(facts, every)
+        assert [(p.day, p.gap.describe(), p.gap.between) for p in reduced] == [
+            (p.day, p.gap.describe(), p.gap.between) for p in full
+        ]
+        assert Position.objects.history_of(issue).count() <= len(every)

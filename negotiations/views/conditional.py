@@ -3,8 +3,10 @@
 
 import datetime as dt
 import hashlib
+from functools import wraps
 
-from django.http import HttpRequest
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.views.decorators.http import condition
@@ -60,9 +62,52 @@ def _negotiation_last_modified(request: HttpRequest, slug: str, **kwargs) -> dt.
     return max(readable_negotiation(request, slug).data_changed_at, _start_of_today())
 
 
-conditional_on_negotiation = condition(
-    etag_func=_negotiation_etag, last_modified_func=_negotiation_last_modified
-)
+_conditional = condition(etag_func=_negotiation_etag, last_modified_func=_negotiation_last_modified)
+
+CACHED_HEADERS = ("Content-Type", "Content-Disposition")
+
+
+def _cached_for_readers(view):
+    """Serve readers a page rendered before for the same state of the data.
+
+    The key is the page's ETag, which includes the negotiation's `data_changed_at`: a change
+    moves the key, so an entry can never be stale, only unused. Signed-in users, whose pages
+    carry their own controls and tokens, are never served from the cache; streamed exports are
+    never cached.
+    """
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, slug: str, **kwargs):
+        if request.method != "GET" or request.user.is_authenticated:
+            return view(request, slug, **kwargs)
+        key = "page:" + _negotiation_etag(request, slug)
+        cached = cache.get(key)
+        if cached is not None:
+            status, headers, content = cached
+            response = HttpResponse(content, status=status)
+            for name, value in headers:
+                response[name] = value
+            return response
+        response = view(request, slug, **kwargs)
+        if response.status_code == 200 and not response.streaming:
+            if hasattr(response, "render"):
+                response.render()
+            headers = [(name, response[name]) for name in CACHED_HEADERS if name in response]
+            cache.set(key, (200, headers, response.content))
+        return response
+
+    return wrapped
+
+
+def conditional_on_negotiation(view):
+    """ETag/Last-Modified with 304s, then the readers' page cache, then the view."""
+    return _conditional(_cached_for_readers(view))
+
+
+def conditional_uncached(view):
+    """ETag/Last-Modified with 304s, without the page cache: for streamed exports, which are
+    never held whole, and the feed, which renders its own way."""
+    return _conditional(view)
 
 
 def _latest_public_change(request: HttpRequest) -> dt.datetime:

@@ -26,7 +26,11 @@ from negotiations import gaps, snapshot
 from negotiations.forms import AsOfForm, TableQueryForm
 from negotiations.models import Negotiation, Position
 from negotiations.spreadsheets import POSITION_HEADER, POSITION_TEXT_COLUMNS, neutralise
-from negotiations.views.conditional import conditional_on_negotiation, readable_negotiation
+from negotiations.views.conditional import (
+    conditional_on_negotiation,
+    conditional_uncached,
+    readable_negotiation,
+)
 
 CHUNK = 64 * 1024
 CSV_TYPE = "text/csv; charset=utf-8"
@@ -452,7 +456,7 @@ def _cursor_chunks(select: str) -> Iterator[bytes]:
 
 
 @require_safe
-@conditional_on_negotiation
+@conditional_uncached
 def positions_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     negotiation = readable_negotiation(request, slug)
     today = timezone.localdate()

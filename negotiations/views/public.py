@@ -32,6 +32,7 @@ from negotiations.views.conditional import (
 )
 
 POSITIONS_PER_PAGE = 50
+TABLE_POINTS = 100  # the chart draws every change; its table lists the most recent ones
 RECORDING = ("negotiations.add_position", "negotiations.add_source")
 FRAGMENTS = {"summary": "summary", "packages": "packages", "table-region": "table-region"}
 SOURCES_PER_PAGE = 25
@@ -170,7 +171,8 @@ def issue_history(request: HttpRequest, slug: str, issue: str) -> HttpResponse:
             "negotiation": negotiation,
             "issue": found,
             "history": history,
-            "points": list(reversed(history.points)),
+            "points": list(reversed(history.points))[:TABLE_POINTS],
+            "point_count": len(history.points),
             "chart": chart,
             "rounds": rounds,
             "page": page,
