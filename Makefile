@@ -28,6 +28,14 @@ serve: $(STAMP)
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(VENV)/bin/gunicorn config.wsgi -c config/gunicorn.py
 
+# Benchmarks (docs/performance.md): bench/results.md and bench/results.json. PostgreSQL must run;
+# GAPWATCH_BENCH_DATABASE_URL picks the database (default postgres://postgres@127.0.0.1:5432/gapwatch_bench).
+bench: $(STAMP)
+	$(PY) bench/run.py
+
+bench-quick: $(STAMP)
+	$(PY) bench/run.py --quick
+
 # Readers and two concurrent writers against the production server for 60 s (not run in CI).
 loadtest: $(STAMP)
 	$(PY) bench/loadtest.py --seconds 60

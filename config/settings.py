@@ -69,15 +69,17 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "negotiations.middleware.DatabaseUnavailableMiddleware",
+    # Readers' 304s and cached pages, before sessions, CSRF and authentication run.
+    "negotiations.views.conditional.ReaderFastPathMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "negotiations.middleware.AbsoluteSessionTimeoutMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -138,6 +140,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # negotiations/views/conditional.py), so an entry is never stale, only unused. Per process by
 # default; GAPWATCH_REDIS_URL (redis://127.0.0.1:6379/0) shares it between servers.
 
+# How long a process may remember a negotiation's change stamp for readers' fast path (a reader
+# may see a change this much late; the person who made it sees it at once).
+GAPWATCH_STAMP_SECONDS = float(
+    env_str("GAPWATCH_STAMP_SECONDS", default="1" if PRODUCTION and not TESTING else "0")
+)
 REDIS_URL = env_str("GAPWATCH_REDIS_URL", default="")
 CACHES = {
     "default": (

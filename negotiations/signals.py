@@ -24,18 +24,21 @@ from negotiations.models import (
     ScaleOption,
     Source,
 )
+from negotiations.views.conditional import forget_stamps
 
 
 def touch(negotiation_ids: Iterable[int]) -> None:
     ids = {pk for pk in negotiation_ids if pk is not None}
     if ids:
         Negotiation.objects.filter(pk__in=ids).update(data_changed_at=timezone.now())
+        forget_stamps()
 
 
 @receiver(pre_save, sender=Negotiation)
 def negotiation_changed(sender, instance: Negotiation, raw: bool = False, **kwargs) -> None:
     if not raw:
         instance.data_changed_at = timezone.now()
+        forget_stamps()
 
 
 @receiver(post_save, sender=Issue)

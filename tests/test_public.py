@@ -380,3 +380,34 @@ def test_signed_in_users_are_never_served_from_the_cache(client, seeded, django_
     client.force_login(user)
     html = client.get(TABLE).content.decode()
     assert f"Sign out ({user.username})" in html
+
+
+def test_readers_fast_path_answers_before_sessions_and_keeps_every_header(
+    client, seeded, django_assert_num_queries
+):
+    first = client.get(TABLE)
+    with django_assert_num_queries(1):
+        cached = client.get(TABLE)
+    with django_assert_num_queries(1):
+        not_modified = client.get(TABLE, headers={"If-None-Match": first["ETag"]})
+    assert cached.content == first.content
+    assert not_modified.status_code == 304
+    for response in (cached, not_modified):
+        assert response["ETag"] == first["ETag"]
+        assert response["Last-Modified"] == first["Last-Modified"]
+        assert response["Vary"] == first["Vary"]
+        assert "default-src 'self'" in response["Content-Security-Policy"]
+        assert response["X-Frame-Options"] == "DENY"
+        assert "sessionid" not in response.cookies
+
+
+def test_the_fast_path_leaves_fragments_and_private_pages_alone(client, seeded):
+    page = client.get(TABLE)
+    fragment = client.get(TABLE, headers={"HX-Request": "true"})
+    assert client.get(TABLE, headers={"HX-Request": "true"}).content == fragment.content
+    assert fragment.content != page.content
+    Negotiation.objects.filter(slug=SEED_SLUG).update(is_public=False)
+    from negotiations.signals import touch
+
+    touch([Negotiation.objects.get(slug=SEED_SLUG).pk])
+    assert client.get(TABLE).status_code == 404

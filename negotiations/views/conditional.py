@@ -1,17 +1,39 @@
-"""Conditional GET for public pages and exports: ETag and Last-Modified from the negotiation's
-`data_changed_at`, so an unchanged page is answered 304 after one indexed read."""
+"""Conditional GET and the readers' page cache, both keyed on a negotiation's change stamp.
+
+Every public page and export carries an ETag and a Last-Modified derived from the negotiation's
+`data_changed_at`, which every change to anything shown updates. An unchanged page is answered
+304; a page rendered before for the same stamp is served from the cache (never stale: a change
+moves the key). Signed-in users always get a freshly rendered page, with their own controls.
+
+Readers with no session take a fast path (`ReaderFastPathMiddleware`) that answers 304s and
+cached pages before sessions, CSRF and authentication run. Each process remembers a stamp for up
+to GAPWATCH_STAMP_SECONDS (one second in production, none in development and tests), so a reader
+may see a change up to a second late; whoever made the change sees it at once.
+"""
+
+from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import threading
+import time
 from functools import wraps
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.urls import Resolver404, resolve
 from django.utils import timezone
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date, quote_etag
 from django.views.decorators.http import condition
 
 from negotiations.models import Negotiation
+
+# The headers the pages vary on; the fast path must send the same as the full path.
+VARY = "HX-Request, HX-Target, HX-History-Restore-Request, Cookie"
+CACHED_HEADERS = ("Content-Type", "Content-Disposition")
 
 
 def readable_negotiation(request: HttpRequest, slug: str) -> Negotiation:
@@ -27,23 +49,67 @@ def readable_negotiation(request: HttpRequest, slug: str) -> Negotiation:
     return found
 
 
+# ---------------------------------------------------------------------------------------------
+# Change stamps
+
+
+_stamps: dict[str, tuple[float, Negotiation | None]] = {}
+_stamps_lock = threading.Lock()
+
+
+def public_stamp(slug: str) -> tuple[Negotiation | None, bool]:
+    """The public negotiation with this slug (None if there is none), and whether it was read
+    just now rather than remembered: a process remembers it for GAPWATCH_STAMP_SECONDS."""
+    lifetime = settings.GAPWATCH_STAMP_SECONDS
+    now = time.monotonic()
+    if lifetime:
+        remembered = _stamps.get(slug)
+        if remembered is not None and now - remembered[0] < lifetime:
+            return remembered[1], False
+    negotiation = Negotiation.objects.public().filter(slug=slug).first()
+    if lifetime:
+        with _stamps_lock:
+            if len(_stamps) > 10_000:
+                _stamps.clear()
+            _stamps[slug] = (now, negotiation)
+    return negotiation, True
+
+
+def forget_stamps() -> None:
+    """Called on every change, so that this process never serves its own stale stamp."""
+    with _stamps_lock:
+        _stamps.clear()
+
+
+# ---------------------------------------------------------------------------------------------
+# ETags and Last-Modified
+
+
+def _variant(request: HttpRequest) -> str:
+    """Page or fragment: read from the headers, so the fast path (before django-htmx has run)
+    and the full path agree."""
+    headers = request.headers
+    if headers.get("HX-Request") != "true" or headers.get("HX-History-Restore-Request") == "true":
+        return "page"
+    return f"fragment {headers.get('HX-Target')}"
+
+
 def _viewer(request: HttpRequest) -> str:
     # Signed-in users see edit controls and their own CSRF token: never share their variant.
-    if request.user.is_authenticated:
-        return f"user {request.user.pk} {request.META.get('CSRF_COOKIE', '')}"
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return f"user {user.pk} {request.META.get('CSRF_COOKIE', '')}"
     return "reader"
 
 
-def _tag(request: HttpRequest, *parts: str) -> str:
+def _tag(request: HttpRequest, *parts: str, viewer: str | None = None) -> str:
     key = "|".join(
         [
             *parts,
             request.get_full_path(),
             timezone.localdate().isoformat(),  # "today" tables change at midnight
-            "page"
-            if not getattr(request, "htmx", False) or request.htmx.history_restore_request
-            else f"fragment {request.htmx.target}",
-            _viewer(request),
+            _variant(request),
+            viewer or _viewer(request),
         ]
     )
     return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
@@ -58,36 +124,41 @@ def _negotiation_etag(request: HttpRequest, slug: str, **kwargs) -> str:
     return _tag(request, negotiation.slug, negotiation.data_changed_at.isoformat())
 
 
+def _last_modified(changed_at: dt.datetime) -> dt.datetime:
+    return max(changed_at, _start_of_today())
+
+
 def _negotiation_last_modified(request: HttpRequest, slug: str, **kwargs) -> dt.datetime:
-    return max(readable_negotiation(request, slug).data_changed_at, _start_of_today())
+    return _last_modified(readable_negotiation(request, slug).data_changed_at)
 
 
 _conditional = condition(etag_func=_negotiation_etag, last_modified_func=_negotiation_last_modified)
 
-CACHED_HEADERS = ("Content-Type", "Content-Disposition")
+
+def _page_key(etag: str) -> str:
+    return f"page:{etag}"
+
+
+def _from_cache(cached) -> HttpResponse:
+    status, headers, content = cached
+    response = HttpResponse(content, status=status)
+    for name, value in headers:
+        response[name] = value
+    return response
 
 
 def _cached_for_readers(view):
-    """Serve readers a page rendered before for the same state of the data.
-
-    The key is the page's ETag, which includes the negotiation's `data_changed_at`: a change
-    moves the key, so an entry can never be stale, only unused. Signed-in users, whose pages
-    carry their own controls and tokens, are never served from the cache; streamed exports are
-    never cached.
-    """
+    """Serve readers a page rendered before for the same state of the data; streamed exports
+    are never cached, and signed-in users always get a fresh page."""
 
     @wraps(view)
     def wrapped(request: HttpRequest, slug: str, **kwargs):
         if request.method != "GET" or request.user.is_authenticated:
             return view(request, slug, **kwargs)
-        key = "page:" + _negotiation_etag(request, slug)
+        key = _page_key(_negotiation_etag(request, slug))
         cached = cache.get(key)
         if cached is not None:
-            status, headers, content = cached
-            response = HttpResponse(content, status=status)
-            for name, value in headers:
-                response[name] = value
-            return response
+            return _from_cache(cached)
         response = view(request, slug, **kwargs)
         if response.status_code == 200 and not response.streaming:
             if hasattr(response, "render"):
@@ -101,13 +172,70 @@ def _cached_for_readers(view):
 
 def conditional_on_negotiation(view):
     """ETag/Last-Modified with 304s, then the readers' page cache, then the view."""
-    return _conditional(_cached_for_readers(view))
+    wrapped = _conditional(_cached_for_readers(view))
+    wrapped.reader_fast_path = "cached"
+    return wrapped
 
 
 def conditional_uncached(view):
     """ETag/Last-Modified with 304s, without the page cache: for streamed exports, which are
     never held whole, and the feed, which renders its own way."""
-    return _conditional(view)
+    wrapped = _conditional(view)
+    wrapped.reader_fast_path = "conditional"
+    return wrapped
+
+
+# ---------------------------------------------------------------------------------------------
+# The readers' fast path
+
+
+class ReaderFastPathMiddleware:
+    """Answer a reader's conditional request, or serve a cached page, before sessions, CSRF,
+    authentication and the view run. Anything it cannot answer goes on down the full path."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        response = self.answer(request)
+        return response if response is not None else self.get_response(request)
+
+    def answer(self, request: HttpRequest) -> HttpResponse | None:
+        if request.method != "GET" or settings.SESSION_COOKIE_NAME in request.COOKIES:
+            return None
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return None
+        kind = getattr(match.func, "reader_fast_path", None)
+        slug = match.kwargs.get("slug")
+        if kind is None or slug is None:
+            return None
+        negotiation, fresh = public_stamp(slug)
+        if negotiation is None:
+            return None  # unknown or not public: the full path answers 404
+        if fresh:
+            request._readable_negotiation = negotiation  # spares the full path a query
+        etag = _tag(
+            request, negotiation.slug, negotiation.data_changed_at.isoformat(), viewer="reader"
+        )
+        last_modified = _last_modified(negotiation.data_changed_at).timestamp()
+        response = get_conditional_response(
+            request, etag=quote_etag(etag), last_modified=int(last_modified)
+        )
+        if response is None and kind == "cached":
+            cached = cache.get(_page_key(etag))
+            response = _from_cache(cached) if cached is not None else None
+        if response is None:
+            return None
+        response["ETag"] = quote_etag(etag)
+        response["Last-Modified"] = http_date(last_modified)
+        response["Vary"] = VARY
+        return response
+
+
+# ---------------------------------------------------------------------------------------------
+# The home page
 
 
 def _latest_public_change(request: HttpRequest) -> dt.datetime:

@@ -1,0 +1,61 @@
+"""One measured download of positions.csv, in its own process so that its memory is its own.
+
+python bench/probe_export.py SLUG   → one JSON line: rows, bytes, seconds, first byte, memory
+"""
+
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.test import Client  # noqa: E402
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main(slug: str) -> None:
+    client = Client(HTTP_HOST="localhost")
+    client.get(f"/n/{slug}/gaps.csv")  # warm: imports, connections, templates
+    baseline = rss_mb()
+    started = time.perf_counter()
+    response = client.get(f"/n/{slug}/positions.csv")
+    assert response.status_code == 200, response.status_code
+    first_byte = None
+    size = lines = 0
+    neutralised = True
+    for chunk in response.streaming_content:
+        if first_byte is None:
+            first_byte = time.perf_counter() - started
+        size += len(chunk)
+        lines += chunk.count(b"\n")
+        if b",=1+1" in chunk or b"\n=1+1" in chunk:
+            neutralised = False
+    elapsed = time.perf_counter() - started
+    print(
+        json.dumps(
+            {
+                "rows": lines - 1,
+                "bytes": size,
+                "seconds": elapsed,
+                "first_byte_seconds": first_byte,
+                "memory_growth_mb": rss_mb() - baseline,
+                "formulas_neutralised": neutralised and size > 0,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
