@@ -5,16 +5,20 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run setup test lint check-python clean serve bench bench-quick loadtest
+.PHONY: run setup install test lint check-python clean serve bench bench-quick loadtest
 
 run: setup
 	$(PY) manage.py runserver 127.0.0.1:8000
 
-# Migrate, load the seeds and make sure the demo accounts exist; safe to run again and again.
+# Migrate, load what is missing from the seeds and make sure the demo accounts exist; safe to
+# run again and again (corrections made in the app are kept). For development only.
 setup: $(STAMP)
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py loadseeds
+	$(PY) manage.py loadseeds --keep-existing
 	$(PY) manage.py demoaccounts
+
+# The virtualenv and the dependencies only (production: see docs/deploy.md).
+install: $(STAMP)
 
 # Two processes (this machine has two cores); PYTEST_ARGS="-n 0 -k …" for a quick focused run.
 PYTEST_ARGS ?= -n auto
@@ -57,4 +61,4 @@ $(STAMP): pyproject.toml | check-python
 	@touch $(STAMP)
 
 clean:
-	rm -rf $(VENV) var staticfiles .pytest_cache
+	rm -rf $(VENV) .venv-bench var staticfiles .pytest_cache *.egg-info

@@ -1,6 +1,8 @@
 """`make loadtest`: readers and two concurrent writers against the production server.
 
-Starts gunicorn (2 workers, the production profile) on loopback against its own database, runs
+Starts its own gunicorn (2 workers, the production profile) on loopback against its own scratch
+database (SQLite under var/loadtest/, or the PostgreSQL database named by
+GAPWATCH_LOADTEST_DATABASE_URL, dropped and created anew), runs
 reader threads and two analyst threads for a bounded time, then checks the database: every
 accepted write is there, and no edit was silently lost (every accepted correction is in the
 record's history; every refused one was answered 409 Conflict). Not part of CI's run.
@@ -180,6 +182,15 @@ def writer(port: int, tally: Tally, stop: threading.Event, name: str, uid: str) 
             tally.errors.append(f"writer {name}: {error!r}")
 
 
+def recreate_postgres_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -211,7 +222,13 @@ def main() -> None:
     workdir = ROOT / "var" / "loadtest"
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
-    database = os.environ.get("DATABASE_URL") or f"sqlite:///{workdir / 'loadtest.sqlite3'}"
+    # Its own scratch database: never the one in DATABASE_URL. On PostgreSQL, name one that
+    # may be dropped and created anew: GAPWATCH_LOADTEST_DATABASE_URL=postgres://…/gapwatch_load
+    database = os.environ.get("GAPWATCH_LOADTEST_DATABASE_URL") or (
+        f"sqlite:///{workdir / 'loadtest.sqlite3'}"
+    )
+    if database.startswith("postgres"):
+        recreate_postgres_database(database)
     port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
@@ -226,8 +243,6 @@ def main() -> None:
         "GAPWATCH_ACCESS_LOG": str(workdir / "access.log"),
         "GAPWATCH_LOGIN_FAILURE_LIMIT": "50",
     }
-    if database.startswith("postgres"):
-        raise SystemExit("Point DATABASE_URL at a scratch PostgreSQL database, or unset it.")
     manage(env, "migrate", "--noinput", "-v", "0")
     manage(env, "loadseeds")
     manage(env, "collectstatic", "--noinput", "-v", "0")

@@ -35,8 +35,9 @@ SECRET_KEY = env_str("DJANGO_SECRET_KEY", default="")
 if not SECRET_KEY:
     if PRODUCTION or not DEBUG:
         raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY must be set in production (50 or more random characters, e.g. "
-            "from `python -c 'import secrets; print(secrets.token_urlsafe(50))'`)."
+            "DJANGO_SECRET_KEY must be set when debugging is off, as in production (50 or more "
+            "random characters, e.g. from "
+            "`python3 -c 'import secrets; print(secrets.token_urlsafe(50))'`)."
         )
     SECRET_KEY = DEVELOPMENT_SECRET_KEY
 elif PRODUCTION and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
@@ -285,6 +286,8 @@ LOGGING = {
     "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["stderr"], "level": "WARNING"},
     "loggers": {
+        # Django's own console handler would print every line a second time.
+        "django": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
         "axes": {"level": "WARNING"},  # failed sign-ins and lock-outs
         "negotiations": {"level": "INFO"},
     },

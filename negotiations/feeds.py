@@ -58,8 +58,9 @@ class ChangesFeed(Feed):
         )
 
     def item_description(self, position: Position) -> str:
+        summary = position.summary.rstrip()
         parts = [
-            position.summary,
+            summary if summary.endswith((".", "!", "?")) else f"{summary}.",
             f"Stated {position.stated_on:%-d %B %Y}.",
             f"Source: {position.source.outlet} ({position.source.grade}{position.credibility})"
             + (f", {position.attribution}" if position.attribution else "")

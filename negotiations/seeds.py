@@ -499,8 +499,10 @@ class Loader:
     """Saves checked seed entries, validating each object with the models' own rules
     (`full_clean`), and collects problems instead of stopping at the first."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep_existing: bool = False) -> None:
         self.problems: list[str] = []
+        self.keep_existing = keep_existing
+        """Create what is missing, leave what exists as it is (however the file differs)."""
 
     def save(
         self,
@@ -519,6 +521,9 @@ class Loader:
         """
         related_sets = related_sets or {}
         instance = model.objects.filter(**lookup).first()
+        if instance is not None and self.keep_existing:
+            report.count(model, "unchanged")
+            return instance
         if instance is None:
             outcome = "created"
             instance = model(**lookup, **values, **(on_create or {}))
@@ -592,9 +597,10 @@ def _differs(instance: models.Model, name: str, value: Any) -> bool:
     return current != value
 
 
-def load_files(paths: Sequence[Path]) -> list[LoadReport]:
+def load_files(paths: Sequence[Path], keep_existing: bool = False) -> list[LoadReport]:
     """Check every file, then load them all in one transaction; raise SeedError on any problem,
-    having saved nothing."""
+    having saved nothing. With `keep_existing`, records already in the database are left as
+    they are (so that corrections made in the app survive a reload)."""
     problems: list[str] = []
     seeds = []
     for path in paths:
@@ -608,7 +614,7 @@ def load_files(paths: Sequence[Path]) -> list[LoadReport]:
     if problems:
         raise SeedError(problems)
 
-    loader = Loader()
+    loader = Loader(keep_existing=keep_existing)
     try:
         with transaction.atomic():
             reports = [_load(loader, seed) for seed in seeds]

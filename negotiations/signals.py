@@ -8,6 +8,7 @@ the synthetic data generator) call `touch` themselves.
 import time
 from collections.abc import Iterable
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.dispatch import receiver
@@ -96,3 +97,26 @@ def remember_sign_in(sender, request, user, **kwargs) -> None:
     from negotiations.middleware import SIGNED_IN_AT
 
     request.session[SIGNED_IN_AT] = int(time.time())
+
+
+def editors_are_staff(user) -> None:
+    """Editors use the back office, which needs Django's staff flag: keep it in step with the
+    Editor group, so that giving someone the role is enough (superusers keep theirs)."""
+    from negotiations.roles import EDITOR
+
+    is_editor = user.groups.filter(name=EDITOR).exists()
+    staff = is_editor or user.is_superuser
+    if user.is_staff != staff:
+        user.is_staff = staff
+        user.save(update_fields=["is_staff"])
+
+
+@receiver(m2m_changed, sender=get_user_model().groups.through)
+def groups_changed(sender, instance, action: str, reverse: bool, pk_set, **kwargs) -> None:
+    if not action.startswith("post_"):
+        return
+    if reverse:  # group.user_set changed: instance is the group
+        for user in get_user_model().objects.filter(pk__in=pk_set or ()):
+            editors_are_staff(user)
+    else:
+        editors_are_staff(instance)

@@ -98,3 +98,17 @@ def test_the_admin_is_for_editors_only(seeded, django_user_model):
     client = Client()
     client.force_login(analyst)
     assert client.get(reverse("admin:index")).status_code == 302
+
+
+def test_giving_the_editor_role_opens_the_back_office(seeded, django_user_model):
+    user = django_user_model.objects.create_user("ed", password="x-long-password-1")
+    assert not user.is_staff
+    user.groups.add(Group.objects.get(name="Editor"))
+    user.refresh_from_db()
+    assert user.is_staff
+    user.groups.remove(Group.objects.get(name="Editor"))
+    user.refresh_from_db()
+    assert not user.is_staff
+    Group.objects.get(name="Editor").user_set.add(user)
+    user.refresh_from_db()
+    assert user.is_staff

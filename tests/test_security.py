@@ -51,7 +51,7 @@ def test_check_deploy_has_no_warnings_in_production():
 @pytest.mark.parametrize(
     ("missing", "message"),
     [
-        ("DJANGO_SECRET_KEY", "DJANGO_SECRET_KEY must be set in production"),
+        ("DJANGO_SECRET_KEY", "DJANGO_SECRET_KEY must be set when debugging is off"),
         ("DJANGO_ALLOWED_HOSTS", "DJANGO_ALLOWED_HOSTS must name the host names"),
     ],
 )

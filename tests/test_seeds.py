@@ -545,3 +545,15 @@ def test_same_day_ties_follow_the_file_order_whatever_was_loaded_before(tmp_path
     table = snapshot.load_table(N.objects.get(slug="talks"), dt.date(2025, 4, 14))
     south = next(c.position for c in table.rows[0].cells if c.participant.actor.slug == "south")
     assert south.summary == "Offers forty to sixty"
+
+
+def test_keep_existing_creates_what_is_missing_and_keeps_corrections(seeded):
+    position = Position.objects.get(summary="Raised the number it would free to nine")
+    position.summary = "Corrected in the app"
+    position.save()
+    Position.objects.get(summary="Eight bodies handed over").delete()
+    (report,) = load_files([SEED_FILE], keep_existing=True)
+    assert report.created == {"positions": 1}
+    assert not report.updated
+    assert Position.objects.filter(summary="Corrected in the app").exists()
+    assert Position.objects.filter(summary="Eight bodies handed over").exists()

@@ -34,6 +34,8 @@ from negotiations.models import Negotiation
 # The headers the pages vary on; the fast path must send the same as the full path.
 VARY = "HX-Request, HX-Target, HX-History-Restore-Request, Cookie"
 CACHED_HEADERS = ("Content-Type", "Content-Disposition")
+# Only addresses made of the pages' own parameters are cached: made-up ones would fill it.
+QUERY_PARAMETERS = {"as_of", "known", "withdrawn", "sort", "page"}
 
 
 def readable_negotiation(request: HttpRequest, slug: str) -> Negotiation:
@@ -153,7 +155,11 @@ def _cached_for_readers(view):
 
     @wraps(view)
     def wrapped(request: HttpRequest, slug: str, **kwargs):
-        if request.method != "GET" or request.user.is_authenticated:
+        if (
+            request.method != "GET"
+            or request.user.is_authenticated
+            or not set(request.GET) <= QUERY_PARAMETERS
+        ):
             return view(request, slug, **kwargs)
         key = _page_key(_negotiation_etag(request, slug))
         cached = cache.get(key)

@@ -235,7 +235,7 @@ def sources(request: HttpRequest, slug: str) -> HttpResponse:
     )
     supported = (
         Position.objects.for_negotiation(negotiation)
-        .select_related("participant__actor", "issue", "value_option")
+        .select_related("participant__actor", "issue", "value_option", "package")
         .order_by("issue__order", "stated_on", "id")
     )
     page, page_form = paginate(

@@ -14,13 +14,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("paths", nargs="*", type=Path, help="Seed files or folders of them.")
+        parser.add_argument(
+            "--keep-existing",
+            action="store_true",
+            help="Only create what is missing; leave records already in the database as they "
+            "are (what `make run` does, so that corrections made in the app survive).",
+        )
 
-    def handle(self, *args, paths: list[Path], **options):
+    def handle(self, *args, paths: list[Path], keep_existing: bool, **options):
         files = seed_files(paths or [Path(settings.BASE_DIR) / "seeds"])
         if not files:
             raise CommandError("No seed files (*.toml) found.")
         try:
-            reports = load_files(files)
+            reports = load_files(files, keep_existing=keep_existing)
         except SeedError as error:
             count = len(error.problems)
             raise CommandError(
