@@ -79,7 +79,7 @@ def _scale(low: Decimal, high: Decimal):
     width = PLOT_RIGHT - PLOT_LEFT
 
     def x(value: Decimal) -> float:
-        return PLOT_LEFT + float((value - low) / span) * width
+        return round(PLOT_LEFT + float((value - low) / span) * width, 1)
 
     return x
 
@@ -123,7 +123,7 @@ def range_chart(
 
 
 def _lane_y(index: int) -> float:
-    return AXIS_Y + 10 + index * LANE_HEIGHT
+    return float(AXIS_Y + 10 + index * LANE_HEIGHT)
 
 
 def _describe(issue: gaps.IssueFacts, lane: Lane) -> str:
@@ -166,11 +166,11 @@ def _quantity_shapes(issue, lanes, gap):
         if comparison.overlap is not None:
             start = x(comparison.overlap.low) if comparison.overlap.low is not None else PLOT_LEFT
             end = x(comparison.overlap.high) if comparison.overlap.high is not None else PLOT_RIGHT
-            bands.append(Band(start, max(end - start, 2.0), "overlap-band"))
+            bands.append(Band(start, round(max(end - start, 2.0), 1), "overlap-band"))
         elif isinstance(second, gaps.Range) and comparison.distance:
             lower, upper = (first, second) if _below(first, second) else (second, first)
             start, end = x(lower.high), x(upper.low)
-            bands.append(Band(start, end - start, "gap-band"))
+            bands.append(Band(start, round(end - start, 1), "gap-band"))
     return ticks, tuple(marks), tuple(bands)
 
 
@@ -180,7 +180,7 @@ def _below(first: gaps.Range, second: gaps.Range) -> bool:
 
 def _category_shapes(issue, lanes, labels):
     step = (PLOT_RIGHT - PLOT_LEFT) / max(len(labels) - 1, 1)
-    positions = [PLOT_LEFT + index * step for index in range(len(labels))]
+    positions = [round(PLOT_LEFT + index * step, 1) for index in range(len(labels))]
     ticks = tuple(Tick(x, label) for x, label in zip(positions, labels, strict=True))
     marks = []
     for index, lane in enumerate(lanes):

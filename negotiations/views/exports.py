@@ -9,10 +9,8 @@ through Python's csv module. Both produce the same bytes: one SQL query shapes e
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import json
-import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -297,8 +295,8 @@ def _text(column: str, expression: str) -> str:
 def _decimal(column: str, expression: str) -> str:
     if connection.vendor == "postgresql":
         return f"trim_scale({expression}) AS {column}"
-    # SQLite keeps decimals as numbers: integers print bare, others as Python floats would.
-    return f"{expression} AS {column}"
+    # SQLite keeps decimals as numbers (integers when whole): as text they read the same.
+    return f"CAST({expression} AS TEXT) AS {column}"
 
 
 def _boolean(column: str, expression: str) -> str:
@@ -314,7 +312,27 @@ def _timestamp(column: str, expression: str) -> str:
             f"to_char({expression} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') "
             f"AS {column}"
         )
-    return f"{expression} AS {column}"  # finished in Python: see SQLITE_FINISHING
+    # Django keeps SQLite timestamps as UTC text, "2025-04-15 09:30:00[.123456]".
+    return (
+        f"replace({expression}, ' ', 'T') || CASE WHEN instr({expression}, '.') = 0 "
+        f"THEN '.000000' ELSE '' END || 'Z' AS {column}"
+    )
+
+
+def _uuid(column: str, expression: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"{expression} AS {column}"
+    # Django keeps SQLite UUIDs as 32 hex digits; write them the usual way, with hyphens.
+    parts = [(1, 8), (9, 4), (13, 4), (17, 4), (21, 12)]
+    hyphenated = " || '-' || ".join(f"substr({expression}, {a}, {n})" for a, n in parts)
+    return f"{hyphenated} AS {column}"
+
+
+def _plain(column: str, expression: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"{expression} AS {column}"
+    # As text, so that the driver hands back strings without converting dates and numbers.
+    return f"CAST({expression} AS TEXT) AS {column}"
 
 
 def positions_select(negotiation_id: int, as_of: str) -> str:
@@ -365,8 +383,10 @@ def positions_select(negotiation_id: int, as_of: str) -> str:
             selected.append(_boolean(name, columns[name]))
         elif name == "recorded_at":
             selected.append(_timestamp(name, columns[name]))
+        elif name == "id":
+            selected.append(_uuid(name, columns[name]))
         else:
-            selected.append(f"{columns[name]} AS {name}")
+            selected.append(_plain(name, columns[name]))
     table = Position._meta.db_table
     return (
         f"SELECT {', '.join(selected)} "
@@ -409,32 +429,6 @@ def _copy_chunks(select: str) -> Iterator[bytes]:
                 yield b"".join(pending)
 
 
-def _sqlite_number(value) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _sqlite_timestamp(value) -> str | None:
-    """Django keeps SQLite timestamps in UTC; the driver hands them back as datetimes."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-# SQLite cannot format these the way PostgreSQL does, so Python finishes them.
-SQLITE_FINISHING = {
-    POSITION_HEADER.index("id"): lambda value: str(uuid.UUID(value)),
-    POSITION_HEADER.index("value_min"): _sqlite_number,
-    POSITION_HEADER.index("value_max"): _sqlite_number,
-    POSITION_HEADER.index("recorded_at"): _sqlite_timestamp,
-}
-
-
 def _cursor_chunks(select: str) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -442,11 +436,7 @@ def _cursor_chunks(select: str) -> Iterator[bytes]:
     with connection.cursor() as cursor:
         cursor.execute(select)
         while rows := cursor.fetchmany(2000):
-            for row in rows:
-                row = list(row)
-                for index, finish in SQLITE_FINISHING.items():
-                    row[index] = finish(row[index])
-                writer.writerow(row)
+            writer.writerows(rows)  # every cell is already text, shaped by the SELECT
             if buffer.tell() >= CHUNK:
                 yield buffer.getvalue().encode()
                 buffer.seek(0)
