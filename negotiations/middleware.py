@@ -28,20 +28,25 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if not isinstance(exception, OperationalError | InterfaceError) or not is_connection_error(
-            exception
-        ):
-            return None
-        logger.warning(
-            "Database unavailable during %s %s: %s", request.method, request.path, exception
-        )
-        for connection in connections.all(initialized_only=True):
-            connection.close_if_unusable_or_obsolete()
-        response = HttpResponse(
-            render_to_string("503.html", request=None), status=503, content_type="text/html"
-        )
-        response["Retry-After"] = "5"
-        return response
+        return database_unavailable_response(request, exception)
+
+
+def database_unavailable_response(request, exception: Exception) -> HttpResponse | None:
+    """The 503 for a lost database connection, or None for any other error. Views reach it
+    through `process_exception`; middleware that queries before the view (the readers' fast
+    path) calls it itself, since Django turns a middleware's exception into a 500 first."""
+    if not isinstance(exception, OperationalError | InterfaceError) or not is_connection_error(
+        exception
+    ):
+        return None
+    logger.warning("Database unavailable during %s %s: %s", request.method, request.path, exception)
+    for connection in connections.all(initialized_only=True):
+        connection.close_if_unusable_or_obsolete()
+    response = HttpResponse(
+        render_to_string("503.html", request=None), status=503, content_type="text/html"
+    )
+    response["Retry-After"] = "5"
+    return response
 
 
 def is_connection_error(exception: DatabaseError) -> bool:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.urls import reverse
 
@@ -67,15 +68,23 @@ def bulk_rows(count: int) -> bytes:
 
 
 @postgres_only
+@pytest.mark.parametrize(
+    "queries_before_the_drop",
+    [0, 1, 3],
+    ids=["in the readers' fast path", "in the view's first query", "half-way through the view"],
+)
 def test_a_dropped_database_connection_gives_a_503_and_the_next_request_succeeds(
-    seeded_committed, client
+    seeded_committed, client, queries_before_the_drop
 ):
     url = reverse("negotiations:gap_table", args=[SEED_SLUG])
     assert client.get(url).status_code == 200
+    cache.clear()  # so that the page is rendered again, not served from the readers' cache
     killed = []
+    seen = []
 
     def kill_own_backend(execute, sql, params, many, context):
-        if not killed:
+        seen.append(sql)
+        if not killed and len(seen) > queries_before_the_drop:
             pid = context["connection"].connection.info.backend_pid
             with psycopg.connect(**admin_dsn(), autocommit=True) as admin:
                 admin.execute("SELECT pg_terminate_backend(%s)", [pid])
