@@ -206,6 +206,9 @@ def _category_shapes(issue, lanes, labels):
 
 HISTORY_WIDTH, HISTORY_HEIGHT = 760, 260
 H_LEFT, H_RIGHT, H_TOP, H_BOTTOM = 64, 740, 24, 222
+# Beyond this many changes the points would merge into a smear (676 px wide) and weigh down the
+# page: the step line still draws every change, and the table under the chart gives the figures.
+MARKED_POINTS = 150
 
 
 @dataclass(frozen=True)
@@ -231,6 +234,7 @@ class HistoryChart:
     description: str
     path: str
     points: tuple[HistoryPoint, ...]
+    """A marker with a tooltip per change; none when there are more than MARKED_POINTS."""
     x_ticks: tuple[Tick, ...]
     y_ticks: tuple[tuple[float, str], ...]
     rounds: tuple[RoundBand, ...]
@@ -265,7 +269,7 @@ def history_chart(
     span_days = max((last - first).days, 1)
 
     def x(day: dt.date) -> float:
-        return H_LEFT + (day - first).days / span_days * (H_RIGHT - H_LEFT)
+        return round(H_LEFT + (day - first).days / span_days * (H_RIGHT - H_LEFT), 1)
 
     values = [_y_value(issue, point.gap) for point in points]
     quantity = issue.kind == gaps.Kind.QUANTITY and any(
@@ -274,36 +278,32 @@ def history_chart(
     top_value = max([v for v in values if v is not None] + [1.0])
 
     def y(value: float) -> float:
-        return H_BOTTOM - value / top_value * (H_BOTTOM - H_TOP)
+        return round(H_BOTTOM - value / top_value * (H_BOTTOM - H_TOP), 1)
 
+    marked = len(points) <= MARKED_POINTS
     chart_points = []
     segments: list[str] = []
-    previous: tuple[float, float] | None = None
+    drawing = False
     for point, value in zip(points, values, strict=True):
         px = x(point.day)
         if value is None:
-            chart_points.append(
-                HistoryPoint(
-                    px, H_BOTTOM, "unknown", f"{point.day:%-d %b %Y}: {point.gap.describe()}"
-                )
-            )
-            previous = None
+            if marked:
+                label = f"{point.day:%-d %b %Y}: {point.gap.describe()}"
+                chart_points.append(HistoryPoint(px, H_BOTTOM, "unknown", label))
+            drawing = False
             continue
         py = y(value)
-        if previous is None:
-            segments.append(f"M{px:.1f},{py:.1f}")
-        else:
-            segments.append(f"H{px:.1f}V{py:.1f}")
-        previous = (px, py)
-        state = "agreed" if point.gap.state == gaps.GapState.AGREED else "apart"
-        chart_points.append(
-            HistoryPoint(px, py, state, f"{point.day:%-d %b %Y}: {point.gap.describe()}")
-        )
-    if previous is not None:
-        segments.append(f"H{x(last):.1f}")
+        segments.append(f"H{px}V{py}" if drawing else f"M{px},{py}")
+        drawing = True
+        if marked:
+            state = "agreed" if point.gap.state == gaps.GapState.AGREED else "apart"
+            label = f"{point.day:%-d %b %Y}: {point.gap.describe()}"
+            chart_points.append(HistoryPoint(px, py, state, label))
+    if drawing:
+        segments.append(f"H{x(last)}")
 
     if quantity:
-        y_ticks = tuple(
+        y_ticks: tuple[tuple[float, str], ...] = tuple(
             (
                 y(top_value * fraction),
                 gaps.format_number(Decimal(str(round(top_value * fraction, 2)))),
@@ -314,7 +314,7 @@ def history_chart(
         y_ticks = ((y(0.0), "agreed"), (y(0.5), "halfway"), (y(1.0), "opposed"))
     x_ticks = _date_ticks(first, last, x)
     bands = tuple(
-        RoundBand(x(start), max(x(end or until) - x(start), 4.0), label)
+        RoundBand(x(start), round(max(x(end or until) - x(start), 4.0), 1), label)
         for start, end, label in rounds
     )
     unit = f" ({issue.unit} apart)" if quantity and issue.unit else ""

@@ -114,6 +114,22 @@ def test_positions_csv_of_the_seed_parses_with_one_row_per_position(client, seed
     assert (nine["value_min"], nine["value_max"], nine["source_grade"]) == ("9", "9", "C")
 
 
+def test_positions_csv_groups_rows_by_issue_and_actor_newest_first(client, seeded):
+    _, text = positions_csv(client, SEED_SLUG)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    positions = Position.objects.order_by(
+        "issue_id", "participant_id", "-stated_on", "-recorded_at", "-id"
+    ).values_list("uid", flat=True)
+    assert [row["id"] for row in rows] == [str(uid) for uid in positions]
+    hamas_on_hostages = [
+        row["stated_on"]
+        for row in rows
+        if (row["issue"], row["actor"]) == ("living-hostages", "hamas")
+    ]
+    assert len(hamas_on_hostages) > 1
+    assert hamas_on_hostages == sorted(hamas_on_hostages, reverse=True)
+
+
 def test_gaps_csv_has_one_row_per_issue_and_actor_with_the_gap(client, seeded):
     url = reverse("negotiations:gaps_csv", args=[SEED_SLUG])
     response = client.get(url, {"as_of": "2025-04-14"})

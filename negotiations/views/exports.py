@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterator
 from decimal import Decimal
 
-from django.db import connection
+from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -400,7 +400,9 @@ def positions_select(negotiation_id: int, as_of: str) -> str:
         "LEFT JOIN negotiations_scaleoption o ON o.id = p.value_option_id "
         "LEFT JOIN negotiations_package pk ON pk.id = p.package_id "
         f"WHERE i.negotiation_id = {int(negotiation_id)} "
-        'ORDER BY i."order", i.id, p.stated_on, p.recorded_at, p.id'
+        # The order of the index behind "latest position per actor and issue": grouped by
+        # issue and actor, newest first, and readable straight off the index without a sort.
+        "ORDER BY p.issue_id, p.participant_id, p.stated_on DESC, p.recorded_at DESC, p.id DESC"
     )
 
 
@@ -413,8 +415,18 @@ def stream_positions_csv(negotiation_id: int, as_of: str) -> Iterator[bytes]:
         yield from _cursor_chunks(select)
 
 
+# For this one statement: read rows in index order instead of sorting a million of them first
+# (the first byte then leaves in milliseconds, not seconds), and skip JIT compilation, which
+# costs more than it saves on a plan of simple joins.
+# set_config(…, true) is SET LOCAL: it ends with the transaction.
+EXPORT_PLANNER_SETTINGS = (
+    "SELECT set_config('enable_sort', 'off', true), set_config('jit', 'off', true)"
+)
+
+
 def _copy_chunks(select: str) -> Iterator[bytes]:
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(EXPORT_PLANNER_SETTINGS)
         copy_sql = f"COPY ({select}) TO STDOUT WITH (FORMAT csv, HEADER true)"
         with cursor.cursor.copy(copy_sql) as copy:  # psycopg's own cursor, for COPY
             pending: list[bytes] = []

@@ -1,0 +1,68 @@
+"""The gap-over-time chart's geometry, on plain data."""
+
+import datetime as dt
+
+from negotiations import charts, gaps
+from negotiations.gaps import Stance
+from tests.test_gaps import HAMAS, HOSTAGES, ISRAEL, exactly, position
+
+START = dt.date(2025, 1, 1)
+
+
+def history(days: int) -> list[gaps.GapPoint]:
+    """Israel demands 10 throughout; Hamas offers 1, 2, 3… one more each day."""
+    facts = [position(ISRAEL, HOSTAGES, Stance.DEMAND, exactly(10), START)]
+    facts += [
+        position(HAMAS, HOSTAGES, Stance.OFFER, exactly(1 + day % 9), START + dt.timedelta(day))
+        for day in range(days)
+    ]
+    return gaps.gap_history(HOSTAGES, facts)
+
+
+def test_the_line_steps_from_change_to_change_and_holds_after_the_last():
+    points = history(3)  # gaps of 9, 8 and 7 hostages on 1, 2 and 3 January
+    chart = charts.history_chart(HOSTAGES, points, [])
+    # x: 1 Jan at the left edge, a day's margin after 3 January at the right edge; y: the
+    # widest gap (9) at the top, a gap of 8 at 222 - 8/9 × 198 = 46.
+    assert chart.path == "M64.0,24.0H289.3V46.0H514.7V68.0H740.0"
+    assert [(point.x, point.y, point.state) for point in chart.points] == [
+        (64.0, 24.0, "apart"),
+        (289.3, 46.0, "apart"),
+        (514.7, 68.0, "apart"),
+    ]
+    assert chart.points[0].label == "1 Jan 2025: 9 hostages apart"
+
+
+def test_coordinates_are_rounded_for_the_template():
+    chart = charts.history_chart(HOSTAGES, history(7), [(START, START + dt.timedelta(3), "Cairo")])
+    numbers = [p.x for p in chart.points] + [p.y for p in chart.points]
+    numbers += [tick.x for tick in chart.x_ticks] + [y for y, _ in chart.y_ticks]
+    numbers += [chart.rounds[0].x, chart.rounds[0].width]
+    assert all(number == round(number, 1) for number in numbers)
+
+
+def test_every_change_is_marked_up_to_the_limit():
+    chart = charts.history_chart(HOSTAGES, history(charts.MARKED_POINTS), [])
+    assert len(chart.points) == charts.MARKED_POINTS
+
+
+def test_a_long_history_is_drawn_as_a_line_without_markers():
+    points = history(charts.MARKED_POINTS + 1)
+    chart = charts.history_chart(HOSTAGES, points, [])
+    assert chart.points == ()
+    assert chart.path.count("V") == len(points) - 1  # the line still steps at every change
+    assert f"{len(points)} changes" in chart.description
+
+
+def test_days_without_a_gap_break_the_line():
+    facts = [
+        position(ISRAEL, HOSTAGES, Stance.DEMAND, exactly(10), START),
+        position(HAMAS, HOSTAGES, Stance.OFFER, exactly(4), START + dt.timedelta(1)),
+        position(HAMAS, HOSTAGES, Stance.OFFER, exactly(6), START + dt.timedelta(2)),
+    ]
+    points = gaps.gap_history(HOSTAGES, facts)
+    chart = charts.history_chart(HOSTAGES, points, [])
+    assert [point.state for point in chart.points] == ["unknown", "apart", "apart"]
+    assert chart.points[0].y == charts.H_BOTTOM
+    assert chart.path.startswith("M")  # the line starts at the first computed gap
+    assert chart.path.count("M") == 1
