@@ -408,13 +408,18 @@ def _width(pairing: Pairing) -> tuple[float, Decimal | int]:
     return (comparison.normalised or 0.0, comparison.distance or 0)
 
 
-def issue_gap(issue: IssueFacts, current: Iterable[PositionFact]) -> IssueGap:
+def issue_gap(
+    issue: IssueFacts,
+    current: Iterable[PositionFact],
+    comparisons: dict[tuple[int, int], Comparison] | None = None,
+) -> IssueGap:
     """The gap on one issue between the current demands and the offers or rejections answering
     them, whoever holds them (a mediator pressing a demand counts).
 
     The issue's gap is the widest pairing; between equally wide ones, the pair whose actors were
     added to the negotiation first. "Not enough positions" when nobody demands anything or no
-    demand has an answer yet.
+    demand has an answer yet. `comparisons` remembers pairs already compared (by position ids)
+    across calls: a history compares the same pairs day after day.
 
     >>> issue = IssueFacts(1, "Living hostages released", Kind.QUANTITY, "hostages", "hostage")
     >>> day, at = dt.date(2025, 4, 14), dt.datetime(2025, 4, 14)
@@ -442,7 +447,13 @@ def issue_gap(issue: IssueFacts, current: Iterable[PositionFact]) -> IssueGap:
         for answer in answers:
             if answer.actor.id == demand.actor.id:
                 continue
-            comparison = compare(issue, demand, answer)
+            if comparisons is None:
+                comparison = compare(issue, demand, answer)
+            else:
+                key = (demand.id, answer.id)
+                comparison = comparisons.get(key)
+                if comparison is None:
+                    comparison = comparisons[key] = compare(issue, demand, answer)
             if comparison.state in (GapState.AGREED, GapState.APART):
                 pairings.append(Pairing(demand, answer, comparison))
                 answered = True
@@ -595,6 +606,7 @@ def gap_history(issue: IssueFacts, positions: Iterable[PositionFact]) -> list[Ga
     stated_days = {actor: [p.stated_on for p in held] for actor, held in by_actor.items()}
 
     history: list[GapPoint] = []
+    comparisons: dict[tuple[int, int], Comparison] = {}
     for day in change_days(on_issue):
         current: list[PositionFact] = []
         for actor_id, held in by_actor.items():
@@ -603,7 +615,7 @@ def gap_history(issue: IssueFacts, positions: Iterable[PositionFact]) -> list[Ga
                 index -= 1
             if index >= 0:
                 current.append(held[index])
-        history.append(GapPoint(day, issue_gap(issue, current)))
+        history.append(GapPoint(day, issue_gap(issue, current, comparisons)))
     return history
 
 

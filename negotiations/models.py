@@ -712,6 +712,22 @@ class Position(Versioned):
                 ],
                 name="position_latest_per_pair",
             ),
+            # Denied and retracted positions, few among many: an issue's history reads them all.
+            models.Index(
+                fields=["issue", "participant", "-stated_on", "-recorded_at", "-id"],
+                include=[
+                    "status",
+                    "status_changed_on",
+                    "package",
+                    "stance",
+                    "value_min",
+                    "value_max",
+                    "value_bool",
+                    "value_option",
+                ],
+                condition=Q(status__in=WITHDRAWN_STATUSES),
+                name="position_withdrawn",
+            ),
             models.Index(fields=["-updated_at", "-id"], name="position_recent_changes"),
             # An issue's positions, newest first (the issue page, paginated).
             models.Index(

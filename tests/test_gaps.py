@@ -534,6 +534,34 @@ def test_gap_history_agrees_with_the_gap_computed_afresh_on_each_day():
         assert point.gap.describe() == fresh.describe(), point.day
 
 
+def test_gap_history_compares_each_pair_of_positions_once(monkeypatch):
+    """A long history compares the same standing pairs day after day: each pair is compared
+    once, and every day's gap still matches the gap computed afresh."""
+    positions = [
+        position(US, HOSTAGES, Stance.DEMAND, exactly(11), dt.date(2025, 1, 1)),
+        position(HAMAS, HOSTAGES, Stance.OFFER, exactly(9), dt.date(2025, 1, 2)),
+    ]
+    positions += [
+        position(ISRAEL, HOSTAGES, Stance.OFFER, exactly(day % 12), dt.date(2025, 1, day))
+        for day in range(3, 32)
+    ]
+    calls = []
+    real_compare = gaps.compare
+    monkeypatch.setattr(gaps, "compare", lambda *args: calls.append(args) or real_compare(*args))
+    history = gaps.gap_history(HOSTAGES, positions)
+    assert len(history) == 31
+    # The US demand against Hamas's offer once, then against each of Israel's 29 offers: 30
+    # comparisons, where comparing afresh every day would take 59.
+    assert len(calls) == 1 + 29
+    monkeypatch.setattr(gaps, "compare", real_compare)
+    for point in history:
+        fresh = gaps.issue_gap(
+            HOSTAGES, gaps.current_positions(positions, as_of=point.day).values()
+        )
+        assert point.gap.describe() == fresh.describe(), point.day
+        assert point.gap.between == fresh.between, point.day
+
+
 def test_table_counts_and_sorts_issues_by_normalised_gap():
     current_list = [
         position(US, HOSTAGES, Stance.DEMAND, exactly(11)),
