@@ -103,6 +103,29 @@ def test_positions_csv_is_streamed(client, small):
     assert isinstance(response, StreamingHttpResponse)
 
 
+def test_positions_csv_holds_only_its_negotiations_rows_when_issues_interleave(client, small):
+    # Another negotiation's issue created between this one's: its id falls inside the range
+    # of ids the export's index scan is bounded by, and must still be left out.
+    other = builders.negotiation("other", title="Other")
+    west = builders.participant(other, "west", name="West")
+    between = builders.issue(other, "between", unit="days")
+    builders.position(west, between, builders.source("other-wire"), "demand", amount=5)
+    last = builders.issue(small, "last", kind="yes_no")
+    builders.position(
+        small.participants.get(actor__slug="north"),
+        last,
+        builders.source("late"),
+        "offer",
+        yes=True,
+    )
+    _, text = positions_csv(client)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert {row["issue"] for row in rows} == {"prisoners", "pullback", "last"}
+    assert {row["negotiation"] for row in rows} == {"talks"}
+    _, other_text = positions_csv(client, "other")
+    assert [row["issue"] for row in csv.DictReader(io.StringIO(other_text))] == ["between"]
+
+
 def test_positions_csv_of_the_seed_parses_with_one_row_per_position(client, seeded):
     _, text = positions_csv(client, SEED_SLUG)
     rows = list(csv.DictReader(io.StringIO(text)))

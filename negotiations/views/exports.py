@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from django.db import connection, transaction
+from django.db.models import Max, Min
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -22,7 +23,7 @@ from django.views.decorators.http import require_safe
 
 from negotiations import gaps, snapshot
 from negotiations.forms import AsOfForm, TableQueryForm
-from negotiations.models import Negotiation, Position
+from negotiations.models import Issue, Negotiation, Position
 from negotiations.spreadsheets import POSITION_HEADER, POSITION_TEXT_COLUMNS, neutralise
 from negotiations.views.conditional import (
     conditional_on_negotiation,
@@ -388,6 +389,10 @@ def positions_select(negotiation_id: int, as_of: str) -> str:
         else:
             selected.append(_plain(name, columns[name]))
     table = Position._meta.db_table
+    negotiation = int(negotiation_id)
+    issue_ids = Issue.objects.filter(negotiation_id=negotiation).aggregate(
+        first=Min("id", default=0), last=Max("id", default=0)
+    )
     return (
         f"SELECT {', '.join(selected)} "
         f"FROM {table} p "
@@ -399,7 +404,10 @@ def positions_select(negotiation_id: int, as_of: str) -> str:
         "LEFT JOIN negotiations_source ss ON ss.id = p.status_source_id "
         "LEFT JOIN negotiations_scaleoption o ON o.id = p.value_option_id "
         "LEFT JOIN negotiations_package pk ON pk.id = p.package_id "
-        f"WHERE i.negotiation_id = {int(negotiation_id)} "
+        f"WHERE i.negotiation_id = {negotiation} "
+        # The same bounds on the position index itself: the scan starts at this negotiation's
+        # first issue instead of walking past every other negotiation's positions.
+        f"AND p.issue_id BETWEEN {int(issue_ids['first'])} AND {int(issue_ids['last'])} "
         # The order of the index behind "latest position per actor and issue": grouped by
         # issue and actor, newest first, and readable straight off the index without a sort.
         "ORDER BY p.issue_id, p.participant_id, p.stated_on DESC, p.recorded_at DESC, p.id DESC"
@@ -420,7 +428,8 @@ def stream_positions_csv(negotiation_id: int, as_of: str) -> Iterator[bytes]:
 # costs more than it saves on a plan of simple joins.
 # set_config(…, true) is SET LOCAL: it ends with the transaction.
 EXPORT_PLANNER_SETTINGS = (
-    "SELECT set_config('enable_sort', 'off', true), set_config('jit', 'off', true)"
+    "SELECT set_config('enable_sort', 'off', true), "
+    "set_config('enable_incremental_sort', 'off', true), set_config('jit', 'off', true)"
 )
 
 
