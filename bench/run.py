@@ -13,6 +13,8 @@ Sections (docs/performance.md explains each figure and its target):
 4. Load: gunicorn (2 workers, production profile) under wrk: the gap table, a 304, a static file.
 5. Write path: recording a position through the htmx endpoint, with the refreshed row, and the
    summary fragment it triggers.
+6. Query plans: EXPLAIN ANALYZE of the current-position lookup, an issue's history and the
+   export's first rows, at the largest size.
 
 Every figure is a median of repeated runs; comparisons are ratios measured side by side in this
 run, since absolute times drift on shared machines. --quick uses small sizes and short loads.
@@ -265,6 +267,46 @@ def write_path_section(size: int, repeats: int) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------
+# 6: the query plans behind the figures (docs/performance.md quotes them)
+
+
+def plans_section(size: int) -> dict[str, str]:
+    """EXPLAIN ANALYZE, at the largest size, of the three statements the figures rest on."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from negotiations import snapshot
+    from negotiations.models import Issue, Negotiation, Position
+    from negotiations.views.exports import EXPORT_PLANNER_SETTINGS, positions_select
+
+    negotiation = Negotiation.objects.get(slug=f"bench-{size}")
+    issue = Issue.objects.get(negotiation=negotiation, slug="issue-0")
+    issue.negotiation = negotiation
+    current = Position.objects.current_as_of(negotiation, dt.date.fromisoformat(AS_OF))
+    with CaptureQueriesContext(connection) as captured:
+        Position.objects.history_rows(issue, snapshot.HISTORY_COLUMNS)
+    history_sql = captured.captured_queries[-1]["sql"]
+    export_sql = positions_select(negotiation.pk, dt.date.today().isoformat())
+
+    def explain(sql: str, settings: str | None = None) -> str:
+        with transaction.atomic(), connection.cursor() as cursor:
+            if settings:
+                cursor.execute(settings)
+            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+            return "\n".join(row[0] for row in cursor.fetchall())
+
+    return {
+        f"The gap table's current positions as of {AS_OF} (one probe per issue and actor)": (
+            current.explain(analyze=True, buffers=True)
+        ),
+        "An issue page's history (issue-0)": explain(history_sql),
+        "positions.csv: its first 1,000 rows, with the export's planner settings": explain(
+            f"{export_sql} LIMIT 1000", EXPORT_PLANNER_SETTINGS
+        ),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
 # 2: positions.csv against COPY
 
 
@@ -311,6 +353,7 @@ def export_against_copy(env: dict, size: int, repeats: int) -> dict:
         "ratio_to_copy": round(ours_rate / copy_rate, 3),
         "first_byte_ms": ms(statistics.median(run["first_byte_seconds"] for run in ours)),
         "peak_memory_growth_mb": round(max(run["memory_growth_mb"] for run in ours), 1),
+        "bytes": ours[0]["bytes"],
         "same_bytes_as_copy": all(run["bytes"] == copies[0]["bytes"] for run in ours),
         "formulas_neutralised": all(run["formulas_neutralised"] for run in ours),
         "runs": repeats,
@@ -393,7 +436,8 @@ def timed_download(port: int, path: str, headers: dict | None = None) -> tuple[f
 
 
 def against_datasette(size: int, repeats: int, fresh: bool) -> dict:
-    database = WORK / "bench.sqlite3"
+    # One file per size: Datasette streams the whole table, which must hold exactly our rows.
+    database = WORK / f"bench-{size}.sqlite3"
     env = bench_environment(f"sqlite:///{database}")
     if fresh and database.exists():
         database.unlink()
@@ -424,7 +468,7 @@ def against_datasette(size: int, repeats: int, fresh: bool) -> dict:
     try:
         wait_for(theirs_port)
         ours_path = f"/n/{slug}/positions.csv"
-        theirs_path = "/bench/negotiations_position.csv?_stream=on&_size=max"
+        theirs_path = f"/{database.stem}/negotiations_position.csv?_stream=on&_size=max"
         timed_download(ours_port, ours_path, {"X-Forwarded-Proto": "https"})  # warm
         timed_download(theirs_port, theirs_path)
         ours, theirs = [], []
@@ -737,11 +781,15 @@ def write_markdown(results: dict, path: Path) -> None:
         "",
         "## 2. positions.csv against COPY (PostgreSQL)",
         "",
-        "| Rows | Ours rows/s | COPY rows/s | Ratio | First byte | Peak memory growth |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: |",
-        f"| {export['rows']:,} | {export['ours_rows_per_second']:,} | "
-        f"{export['copy_rows_per_second']:,} | {export['ratio_to_copy']}× | "
-        f"{export['first_byte_ms']} ms | {export['peak_memory_growth_mb']} MB |",
+        "First byte: in process, until the first chunk (about 64 KiB) leaves the view. Peak "
+        "memory growth: the largest of the runs.",
+        "",
+        "| Rows | Size | Ours rows/s | COPY rows/s | Ratio | First byte | Peak memory growth |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        f"| {export['rows']:,} | {export['bytes'] / 2**20:,.0f} MiB | "
+        f"{export['ours_rows_per_second']:,} | {export['copy_rows_per_second']:,} | "
+        f"{export['ratio_to_copy']}× | {export['first_byte_ms']} ms | "
+        f"{export['peak_memory_growth_mb']} MB |",
     ]
     peer = results["export_vs_datasette"]
     lines += [
@@ -755,7 +803,8 @@ def write_markdown(results: dict, path: Path) -> None:
     ]
     lines += [
         "",
-        "## 4. Load (gunicorn, 2 workers, wrk: 2 threads, 16 connections)",
+        f"## 4. Load (gunicorn, 2 workers, wrk: 2 threads, 16 connections; the gap table of "
+        f"{results['load_positions']:,} positions)",
         "",
         f"Medians of {LOAD_ROUNDS} rounds, each running every target in turn; the ratio is the "
         "median of each round's ratio to the static file in that round.",
@@ -782,6 +831,10 @@ def write_markdown(results: dict, path: Path) -> None:
         f"{write['record_queries']} |",
         "",
     ]
+    largest = max(results["scale"], key=int)
+    lines += [f"## 6. Query plans at {int(largest):,} positions (PostgreSQL, EXPLAIN ANALYZE)", ""]
+    for title, plan in results["plans"].items():
+        lines += [f"### {title}", "", "```", plan, "```", ""]
     path.write_text("\n".join(lines))
 
 
@@ -808,6 +861,8 @@ def main() -> None:
     log("1. scale of history")
     results: dict = {"quick": quick, "scale": in_process_section(env, sizes, repeats)}
     results["machine"] = machine()
+    log("6. query plans")
+    results["plans"] = plans_section(sizes[-1])
     log("5. write path")
     results["write_path"] = write_path_section(sizes[-1], repeats)
     log("2. positions.csv against COPY")
@@ -818,6 +873,7 @@ def main() -> None:
     )
     log("4. load")
     results["load"] = load_section(env, sizes[1], 5 if quick else 30)
+    results["load_positions"] = sizes[1]
     results["targets"] = targets(results)
     results["seconds"] = round(time.perf_counter() - started)
 

@@ -1,8 +1,8 @@
 """Keep `Negotiation.data_changed_at` true: whatever a reader sees of a negotiation changes it.
 
 Feeds, ETag/Last-Modified and caches are keyed on that one column, so one indexed read tells
-whether anything shown for a negotiation changed. Bulk paths that bypass signals (the CSV importer,
-the synthetic data generator) call `touch` themselves.
+whether anything shown for a negotiation changed. The CSV importer, which bypasses signals, calls
+`touch` itself; the synthetic data generator only ever builds new negotiations.
 """
 
 import time
