@@ -72,7 +72,6 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "negotiations.middleware.DatabaseUnavailableMiddleware",
     # Readers' 304s and cached pages, before sessions, CSRF and authentication run.
     "negotiations.views.conditional.ReaderFastPathMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

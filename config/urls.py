@@ -16,3 +16,5 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("negotiations.urls")),
 ]
+
+handler500 = "negotiations.views.errors.server_error"

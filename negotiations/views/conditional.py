@@ -21,7 +21,6 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import Resolver404, resolve
@@ -30,7 +29,6 @@ from django.utils.cache import get_conditional_response
 from django.utils.http import http_date, quote_etag
 from django.views.decorators.http import condition
 
-from negotiations.middleware import database_unavailable_response
 from negotiations.models import Negotiation
 
 # The headers the pages vary on; the fast path must send the same as the full path.
@@ -205,13 +203,7 @@ class ReaderFastPathMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest):
-        try:
-            response = self.answer(request)
-        except DatabaseError as error:
-            response = database_unavailable_response(request, error)
-            if response is None:
-                raise
-            return response
+        response = self.answer(request)
         return response if response is not None else self.get_response(request)
 
     def answer(self, request: HttpRequest) -> HttpResponse | None:
