@@ -154,6 +154,10 @@ class NewSourceForm(forms.ModelForm):
             for name in ("outlet", "headline", "url", "published_on")
         )
 
+    def is_valid_or_empty(self) -> bool:
+        """Valid, or left empty where a new source is optional."""
+        return not self.is_filled() or self.is_valid()
+
     def clean(self):
         cleaned = super().clean()
         if not self.required and self.is_filled():

@@ -585,6 +585,20 @@ class PositionQuerySet(models.QuerySet):
         return self.latest_per_pair(negotiation, Position.objects.standing_as_of(as_of, known_by))
 
 
+# What the current-position probes and an issue's history read, carried in their indexes on
+# PostgreSQL so that they never visit the table.
+HISTORY_INDEX_COLUMNS = [
+    "status",
+    "status_changed_on",
+    "package",
+    "stance",
+    "value_min",
+    "value_max",
+    "value_bool",
+    "value_option",
+]
+
+
 class Position(Versioned):
     """What one participant holds on one issue, from a given date, according to one source.
 
@@ -698,33 +712,13 @@ class Position(Versioned):
             # "The latest standing position of this participant on this issue as of a date".
             models.Index(
                 fields=["issue", "participant", "-stated_on", "-recorded_at", "-id"],
-                # Covering on PostgreSQL: the current position and an issue's history are read
-                # from the index alone, without visiting the table.
-                include=[
-                    "status",
-                    "status_changed_on",
-                    "package",
-                    "stance",
-                    "value_min",
-                    "value_max",
-                    "value_bool",
-                    "value_option",
-                ],
+                include=HISTORY_INDEX_COLUMNS,
                 name="position_latest_per_pair",
             ),
             # Denied and retracted positions, few among many: an issue's history reads them all.
             models.Index(
                 fields=["issue", "participant", "-stated_on", "-recorded_at", "-id"],
-                include=[
-                    "status",
-                    "status_changed_on",
-                    "package",
-                    "stance",
-                    "value_min",
-                    "value_max",
-                    "value_bool",
-                    "value_option",
-                ],
+                include=HISTORY_INDEX_COLUMNS,
                 condition=Q(status__in=WITHDRAWN_STATUSES),
                 name="position_withdrawn",
             ),

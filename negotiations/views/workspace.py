@@ -97,11 +97,7 @@ def record_position(request: HttpRequest, slug: str, issue: str, actor: str) -> 
     form = PositionForm(
         data, instance=position, issue=found_issue, participant=participant, new_source=new_source
     )
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and (not new_source.is_filled() or new_source.is_valid())
-    ):
+    if request.method == "POST" and form.is_valid() and new_source.is_valid_or_empty():
         with transaction.atomic():
             if new_source.is_filled():
                 position.source = new_source.save()
@@ -174,6 +170,12 @@ def back_to(position: Position) -> str:
 
 
 def conflict_response(request, template: str, context: dict, stale: editing.StaleEdit):
+    """409, showing what the other analyst changed. The form (if any) now carries the current
+    version, so that saving it again is a deliberate overwrite."""
+    form = context.get("form")
+    if form is not None:
+        form.data = form.data.copy()
+        form.data["version"] = stale.current.version
     context["stale"] = stale
     return TemplateResponse(request, template, context, status=409)
 
@@ -198,11 +200,7 @@ def edit_position(request: HttpRequest, uid) -> HttpResponse:
         "new_source": new_source,
         "negotiation": position.issue.negotiation,
     }
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and (not new_source.is_filled() or new_source.is_valid())
-    ):
+    if request.method == "POST" and form.is_valid() and new_source.is_valid_or_empty():
         try:
             with transaction.atomic():
                 if new_source.is_filled():
@@ -210,8 +208,6 @@ def edit_position(request: HttpRequest, uid) -> HttpResponse:
                 edited = form.save(commit=False)
                 editing.save_if_current(edited, form.cleaned_data["version"])
         except editing.StaleEdit as stale:
-            form.data = form.data.copy()
-            form.data["version"] = stale.current.version
             return conflict_response(request, "negotiations/edit_position.html", context, stale)
         messages.success(request, "Correction saved. The earlier version is kept in its history.")
         return redirect(back_to(position))
@@ -232,11 +228,7 @@ def change_status(request: HttpRequest, uid) -> HttpResponse:
         "new_source": new_source,
         "negotiation": position.issue.negotiation,
     }
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and (not new_source.is_filled() or new_source.is_valid())
-    ):
+    if request.method == "POST" and form.is_valid() and new_source.is_valid_or_empty():
         try:
             with transaction.atomic():
                 if new_source.is_filled():
@@ -244,8 +236,6 @@ def change_status(request: HttpRequest, uid) -> HttpResponse:
                 changed = form.save(commit=False)
                 editing.save_if_current(changed, form.cleaned_data["version"])
         except editing.StaleEdit as stale:
-            form.data = form.data.copy()
-            form.data["version"] = stale.current.version
             return conflict_response(request, "negotiations/status.html", context, stale)
         messages.success(request, f"Marked {position.get_status_display().lower()}.")
         return redirect(back_to(position))
@@ -506,8 +496,6 @@ def edit_source(request: HttpRequest, slug: str) -> HttpResponse:
         try:
             editing.save_if_current(form.save(commit=False), form.cleaned_data["version"])
         except editing.StaleEdit as stale:
-            form.data = form.data.copy()
-            form.data["version"] = stale.current.version
             return conflict_response(request, "negotiations/edit_source.html", context, stale)
         messages.success(request, "Source saved. The earlier version is kept in its history.")
         return redirect(reverse("negotiations:edit_source", args=[source.slug]))
@@ -543,8 +531,6 @@ def round_form(request, negotiation, round_) -> HttpResponse:
                     editing.save_if_current(saved, form.cleaned_data["version"])
                 form.save_m2m()
         except editing.StaleEdit as stale:
-            form.data = form.data.copy()
-            form.data["version"] = stale.current.version
             return conflict_response(request, "negotiations/round.html", context, stale)
         messages.success(request, f"Saved the round “{saved.title}”.")
         return redirect(table_url(negotiation))
