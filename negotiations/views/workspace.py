@@ -7,6 +7,8 @@ the same views serve whole pages and redirect after a successful POST.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
@@ -194,25 +196,14 @@ def edit_position(request: HttpRequest, uid) -> HttpResponse:
         new_source=new_source,
         may_add_source=request.user.has_perm("negotiations.add_source"),
     )
-    context = {
-        "position": position,
-        "form": form,
-        "new_source": new_source,
-        "negotiation": position.issue.negotiation,
-    }
-    if request.method == "POST" and form.is_valid() and new_source.is_valid_or_empty():
-        try:
-            with transaction.atomic():
-                if new_source.is_filled():
-                    position.source = new_source.save()
-                edited = form.save(commit=False)
-                editing.save_if_current(edited, form.cleaned_data["version"])
-        except editing.StaleEdit as stale:
-            return conflict_response(request, "negotiations/edit_position.html", context, stale)
-        messages.success(request, "Correction saved. The earlier version is kept in its history.")
-        return redirect(back_to(position))
-    status = 422 if request.method == "POST" else 200
-    return TemplateResponse(request, "negotiations/edit_position.html", context, status=status)
+    return save_position_change(
+        request,
+        form,
+        new_source,
+        source_field="source",
+        template="negotiations/edit_position.html",
+        done=lambda: "Correction saved. The earlier version is kept in its history.",
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -222,6 +213,28 @@ def change_status(request: HttpRequest, uid) -> HttpResponse:
     data = request.POST if request.method == "POST" else None
     new_source = NewSourceForm(data, prefix="new-source")
     form = StatusForm(data, instance=position, new_source=new_source)
+    return save_position_change(
+        request,
+        form,
+        new_source,
+        source_field="status_source",
+        template="negotiations/status.html",
+        done=lambda: f"Marked {position.get_status_display().lower()}.",
+    )
+
+
+def save_position_change(
+    request: HttpRequest,
+    form,
+    new_source: NewSourceForm,
+    *,
+    source_field: str,
+    template: str,
+    done: Callable[[], str],
+) -> HttpResponse:
+    """Save an edit of an existing position, with the report it cites typed in beside it if
+    need be, unless someone saved the position in between (409, showing their change)."""
+    position = form.instance
     context = {
         "position": position,
         "form": form,
@@ -232,15 +245,14 @@ def change_status(request: HttpRequest, uid) -> HttpResponse:
         try:
             with transaction.atomic():
                 if new_source.is_filled():
-                    position.status_source = new_source.save()
-                changed = form.save(commit=False)
-                editing.save_if_current(changed, form.cleaned_data["version"])
+                    setattr(position, source_field, new_source.save())
+                editing.save_if_current(form.save(commit=False), form.cleaned_data["version"])
         except editing.StaleEdit as stale:
-            return conflict_response(request, "negotiations/status.html", context, stale)
-        messages.success(request, f"Marked {position.get_status_display().lower()}.")
+            return conflict_response(request, template, context, stale)
+        messages.success(request, done())
         return redirect(back_to(position))
     status = 422 if request.method == "POST" else 200
-    return TemplateResponse(request, "negotiations/status.html", context, status=status)
+    return TemplateResponse(request, template, context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
