@@ -101,6 +101,23 @@ def source_label(source) -> str:
 RECENT_SOURCES = 150
 
 
+class ParticipantsField(forms.ModelMultipleChoiceField):
+    """Participants ticked in a list. An id no database column can hold is refused here: Django
+    would pass it to an `IN (…)` query, which SQLite answers with an OverflowError."""
+
+    LARGEST_ID = 2**63 - 1
+
+    def clean(self, value):
+        for choice in value or ():
+            if str(choice).isdigit() and int(choice) > self.LARGEST_ID:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": choice},
+                )
+        return super().clean(value)
+
+
 class SourcePicker(forms.ModelChoiceField):
     """Any source is accepted; the menu offers the most recent ones (and the current choice)."""
 
@@ -589,6 +606,7 @@ class RoundForm(ModelRulesForm):
             "attendance",
             "outcome",
         ]
+        field_classes = {"attendees": ParticipantsField}
         widgets = {
             "started_on": DateInput(),
             "ended_on": DateInput(),

@@ -492,3 +492,13 @@ def test_rounds_can_be_added_by_analysts(analyst_client):
     doha = Round.objects.get(title="Doha round")
     assert doha.slug == "doha-round-2025-04"
     assert doha.started_on == dt.date(2025, 4, 20)
+
+
+def test_a_round_naming_an_impossible_attendee_gets_a_message_not_an_error(analyst_client):
+    response = analyst_client.post(
+        reverse("negotiations:new_round", args=[SEED_SLUG]),
+        {"title": "Doha round", "started_on": "2025-04-20", "attendees": ["9" * 40]},
+    )
+    assert response.status_code == 422
+    assert "is not a valid value" in text_of(response)
+    assert not Round.objects.filter(title="Doha round").exists()
