@@ -4,7 +4,8 @@
 
 Sections (docs/performance.md explains each figure and its target):
 
-1. Scale of history: the gap table, gaps.json, the issue page and the actor page of negotiations
+1. Scale of history: the gap table, gaps.json, the issue page (from its stored gap history, and
+   recomputed as after a change that is not a position's) and the actor page of negotiations
    of 12 issues × 8 actors with 1k, 10k, 100k and 1M positions (PostgreSQL): server time p50/p95
    and SQL queries.
 2. Export against the limit: positions.csv at the largest size against PostgreSQL's own
@@ -168,8 +169,12 @@ def in_process_section(env: dict, sizes: list[int], repeats: int) -> dict:
         "gap table (cached)": "/n/{slug}/?as_of=" + AS_OF,
         "gaps.json": "/n/{slug}/gaps.json?as_of=" + AS_OF,
         "issue page": "/n/{slug}/issues/issue-0/",
+        # The first view after a change that is not a position's: no stored days to read.
+        "issue page (recomputed)": "/n/{slug}/issues/issue-0/",
         "actor page": "/n/{slug}/actors/{slug}-actor-0/",
     }
+    from negotiations.models import StoredGapHistory
+
     results = {}
     for size in sizes:
         slug = f"bench-{size}"
@@ -177,10 +182,16 @@ def in_process_section(env: dict, sizes: list[int], repeats: int) -> dict:
         for name, template in pages.items():
             url = template.format(slug=slug)
             cached = "cached" in name
+            recomputed = "recomputed" in name
 
-            def fetch(url=url, cached=cached):
+            def prepare(cached=cached, recomputed=recomputed, slug=slug):
                 if not cached:
                     cache.clear()
+                if recomputed:
+                    StoredGapHistory.objects.filter(issue__negotiation__slug=slug).delete()
+
+            def fetch(url=url, prepare=prepare):
+                prepare()
                 started = time.perf_counter()
                 response = client.get(url)
                 elapsed = time.perf_counter() - started
@@ -190,11 +201,10 @@ def in_process_section(env: dict, sizes: list[int], repeats: int) -> dict:
             for _ in range(3):
                 fetch()
             times = [fetch() for _ in range(repeats)]
-            if not cached:
-                cache.clear()
+            prepare()
             reset_queries()
             with CaptureQueriesContext(connection) as queries:
-                fetch()
+                assert client.get(url).status_code == 200
             results[size][name] = {
                 "p50_ms": ms(statistics.median(times)),
                 "p95_ms": ms(percentile(times, 0.95)),

@@ -244,18 +244,9 @@ class HistoryChart:
     top: int = H_TOP
 
 
-def _y_value(issue: gaps.IssueFacts, gap: gaps.IssueGap) -> float | None:
-    """Quantities chart their distance in the unit; other kinds their normalised gap."""
-    if gap.state not in (gaps.GapState.AGREED, gaps.GapState.APART):
-        return None
-    if issue.kind == gaps.Kind.QUANTITY and not gap.widest.comparison.opposed:
-        return float(gap.distance or 0)
-    return gap.normalised or 0.0
-
-
 def history_chart(
     issue: gaps.IssueFacts,
-    points: Sequence[gaps.GapPoint],
+    points: Sequence[gaps.DailyGap],
     rounds: Sequence[tuple[dt.date, dt.date | None, str]],
 ) -> HistoryChart | None:
     """The gap on each change day as a step line (a gap holds until the next change)."""
@@ -271,10 +262,8 @@ def history_chart(
     def x(day: dt.date) -> float:
         return round(H_LEFT + (day - first).days / span_days * (H_RIGHT - H_LEFT), 1)
 
-    values = [_y_value(issue, point.gap) for point in points]
-    quantity = issue.kind == gaps.Kind.QUANTITY and any(
-        p.gap.widest and not p.gap.widest.comparison.opposed for p in points
-    )
+    values = [point.chart_value for point in points]
+    quantity = issue.kind == gaps.Kind.QUANTITY and any(point.in_unit for point in points)
     top_value = max([v for v in values if v is not None] + [1.0])
 
     def y(value: float) -> float:
@@ -288,7 +277,7 @@ def history_chart(
         px = x(point.day)
         if value is None:
             if marked:
-                label = f"{point.day:%-d %b %Y}: {point.gap.describe()}"
+                label = f"{point.day:%-d %b %Y}: {point.description}"
                 chart_points.append(HistoryPoint(px, H_BOTTOM, "unknown", label))
             drawing = False
             continue
@@ -296,8 +285,8 @@ def history_chart(
         segments.append(f"H{px}V{py}" if drawing else f"M{px},{py}")
         drawing = True
         if marked:
-            state = "agreed" if point.gap.state == gaps.GapState.AGREED else "apart"
-            label = f"{point.day:%-d %b %Y}: {point.gap.describe()}"
+            state = "agreed" if point.state == gaps.GapState.AGREED else "apart"
+            label = f"{point.day:%-d %b %Y}: {point.description}"
             chart_points.append(HistoryPoint(px, py, state, label))
     if drawing:
         segments.append(f"H{x(last)}")
@@ -323,7 +312,7 @@ def history_chart(
         HISTORY_HEIGHT,
         f"{issue.title}: the gap over time{unit}",
         f"{len(points)} changes from {points[0].day:%-d %B %Y} to {points[-1].day:%-d %B %Y}; "
-        f"latest: {points[-1].gap.describe()}.",
+        f"latest: {points[-1].description}.",
         "".join(segments),
         tuple(chart_points),
         x_ticks,

@@ -591,11 +591,14 @@ def change_days(positions: Iterable[PositionFact]) -> list[dt.date]:
     return sorted(days)
 
 
-def gap_history(issue: IssueFacts, positions: Iterable[PositionFact]) -> list[GapPoint]:
-    """The issue's gap on every day a position on it changed, oldest first.
+def gap_history(
+    issue: IssueFacts, positions: Iterable[PositionFact], since: dt.date | None = None
+) -> list[GapPoint]:
+    """The issue's gap on every day a position on it changed, oldest first (from `since` on).
 
     Sweeps the days once, keeping each actor's positions sorted by recency; on each day an actor's
-    current position is its latest stated so far that has not been withdrawn by then.
+    current position is its latest stated so far that has not been withdrawn by then. With
+    `since`, `positions` need only hold those that can stand on a day from then on.
     """
     on_issue = [p for p in positions if p.issue_id == issue.id and not p.in_conditional_package]
     by_actor: dict[int, list[PositionFact]] = defaultdict(list)
@@ -608,6 +611,8 @@ def gap_history(issue: IssueFacts, positions: Iterable[PositionFact]) -> list[Ga
     history: list[GapPoint] = []
     comparisons: dict[tuple[int, int], Comparison] = {}
     for day in change_days(on_issue):
+        if since is not None and day < since:
+            continue
         current: list[PositionFact] = []
         for actor_id, held in by_actor.items():
             index = bisect_right(stated_days[actor_id], day) - 1
@@ -617,6 +622,50 @@ def gap_history(issue: IssueFacts, positions: Iterable[PositionFact]) -> list[Ga
                 current.append(held[index])
         history.append(GapPoint(day, issue_gap(issue, current, comparisons)))
     return history
+
+
+@dataclass(frozen=True)
+class DailyGap:
+    """What the issue page shows of the gap on one change day; stored as positions change."""
+
+    day: dt.date
+    state: GapState
+    description: str
+    distance: Decimal | int | None
+    normalised: float | None
+    between: tuple[int, int] | None
+    """The actor ids of the widest pairing: demand, then answer."""
+    chart_value: float | None
+    """Quantities chart their distance in the unit, other kinds the normalised gap; None when
+    there is no gap to chart."""
+    in_unit: bool
+    """Measured in the issue's unit (a quantity not opposed outright)."""
+
+
+def daily_gap(point: GapPoint) -> DailyGap:
+    gap = point.gap
+    in_unit = (
+        gap.issue.kind == Kind.QUANTITY
+        and gap.widest is not None
+        and not gap.widest.comparison.opposed
+    )
+    if gap.state not in (GapState.AGREED, GapState.APART):
+        chart_value = None
+    elif in_unit:
+        chart_value = float(gap.distance or 0)
+    else:
+        chart_value = gap.normalised or 0.0
+    between = gap.between
+    return DailyGap(
+        point.day,
+        gap.state,
+        gap.describe(),
+        gap.distance,
+        gap.normalised,
+        (between[0].id, between[1].id) if between else None,
+        chart_value,
+        in_unit,
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -537,8 +537,11 @@ class PositionQuerySet(models.QuerySet):
         )
         return self.filter(pk__in=pairs)
 
-    def history_rows(self, issue: Issue, columns: Sequence[str]) -> list[tuple]:
-        """The positions on `issue` that can shape its gap history, as rows of `columns`.
+    def history_rows(
+        self, issue: Issue, columns: Sequence[str], since: dt.date | None = None
+    ) -> list[tuple]:
+        """The positions on `issue` that can shape its gap history, as rows of `columns`; with
+        `since`, only those that can stand on a day from `since` on.
 
         Of the positions an actor stated on one day and never withdrew, only the latest recorded
         can ever be current (it outranks the rest for good); withdrawn ones are all kept, since
@@ -546,6 +549,10 @@ class PositionQuerySet(models.QuerySet):
         history that is a small part of the issue's rows. One query: on PostgreSQL DISTINCT ON
         read in the order of the covering index position_latest_per_pair (no sort, no table
         access), on SQLite a window function.
+
+        From `since` on, of the positions stated before it an actor's latest never withdrawn one
+        outranks the others for good, and those withdrawn before it never stand again; so those
+        two kinds are left out too.
         """
         conditional = Package.objects.filter(
             negotiation_id=issue.negotiation_id, is_conditional=True
@@ -554,13 +561,29 @@ class PositionQuerySet(models.QuerySet):
         on_issue = self.filter(issue=issue).exclude(package_id__in=conditional).order_by()
         never_withdrawn = on_issue.exclude(status__in=WITHDRAWN_STATUSES)
         withdrawn = on_issue.filter(status__in=WITHDRAWN_STATUSES)
+        if since is not None:
+            latest_before = (
+                never_withdrawn.filter(participant=models.OuterRef("pk"), stated_on__lt=since)
+                .order_by("-stated_on", "-recorded_at", "-id")
+                .values("pk")[:1]
+            )
+            standing_before = self.filter(
+                pk__in=Participant.objects.filter(negotiation_id=issue.negotiation_id)
+                .annotate(latest=models.Subquery(latest_before))
+                .values("latest")
+            )
+            never_withdrawn = never_withdrawn.filter(stated_on__gte=since)
+            withdrawn = withdrawn.exclude(status_changed_on__lt=since)
         if connection.vendor == "postgresql":
             latest_of_day = (
                 never_withdrawn.order_by("participant_id", "-stated_on", "-recorded_at", "-id")
                 .distinct("participant_id", "stated_on")
                 .values_list(*columns)
             )
-            return list(latest_of_day.union(withdrawn.values_list(*columns), all=True).order_by())
+            others = [withdrawn.values_list(*columns)]
+            if since is not None:
+                others.append(standing_before.order_by().values_list(*columns))
+            return list(latest_of_day.union(*others, all=True).order_by())
         latest_of_day = (
             never_withdrawn.annotate(
                 rank_in_day=models.Window(
@@ -572,8 +595,10 @@ class PositionQuerySet(models.QuerySet):
             .filter(rank_in_day=1)
             .values("pk")
         )
-        rows = self.filter(Q(pk__in=latest_of_day) | Q(pk__in=withdrawn.values("pk")))
-        return list(rows.order_by().values_list(*columns))
+        kept = Q(pk__in=latest_of_day) | Q(pk__in=withdrawn.values("pk"))
+        if since is not None:
+            kept |= Q(pk__in=standing_before.values("pk"))
+        return list(self.filter(kept).order_by().values_list(*columns))
 
     def current_as_of(
         self, negotiation: Negotiation, as_of: dt.date, known_by: dt.date | None = None
@@ -902,3 +927,26 @@ class Position(Versioned):
         if kind == IssueKind.SCALE:
             return self.value_option.label
         return ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Derived data: an issue's gap history, stored as positions change (negotiations/gap_days.py)
+
+
+class StoredGapHistory(models.Model):
+    """An issue's gap on every change day (gaps.DailyGap, encoded by gap_days.encode), true for one
+    state of its negotiation.
+
+    `basis` is the negotiation's `data_changed_at` the days were computed for; once the
+    negotiation's stamp has moved past it, the days are not used (and are recomputed). One row
+    per issue, so that reading or rewriting the history is one query however long it grows.
+    """
+
+    issue = models.OneToOneField(
+        Issue, on_delete=models.CASCADE, primary_key=True, related_name="stored_gap_history"
+    )
+    basis = models.DateTimeField()
+    days = models.JSONField(default=list)
+
+    def __str__(self) -> str:
+        return f"{self.issue}: gap history as of {self.basis:%Y-%m-%d %H:%M:%S}"

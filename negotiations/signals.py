@@ -5,15 +5,18 @@ whether anything shown for a negotiation changed. The CSV importer, which bypass
 `touch` itself; the synthetic data generator only ever builds new negotiations.
 """
 
+import datetime as dt
 import time
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in
+from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from negotiations import gap_days
 from negotiations.models import (
     Actor,
     Issue,
@@ -28,11 +31,14 @@ from negotiations.models import (
 from negotiations.views.conditional import forget_stamps
 
 
-def touch(negotiation_ids: Iterable[int]) -> None:
+def touch(negotiation_ids: Iterable[int]) -> dt.datetime:
+    """Move the change stamp of these negotiations; returns the new stamp."""
+    now = timezone.now()
     ids = {pk for pk in negotiation_ids if pk is not None}
     if ids:
-        Negotiation.objects.filter(pk__in=ids).update(data_changed_at=timezone.now())
+        Negotiation.objects.filter(pk__in=ids).update(data_changed_at=now)
         forget_stamps()
+    return now
 
 
 @receiver(pre_save, sender=Negotiation)
@@ -55,13 +61,49 @@ def part_of_negotiation_changed(sender, instance, raw: bool = False, **kwargs) -
         touch([instance.negotiation_id])
 
 
-@receiver(post_save, sender=Position)
-@receiver(post_delete, sender=Position)
 @receiver(post_save, sender=ScaleOption)
 @receiver(post_delete, sender=ScaleOption)
 def part_of_issue_changed(sender, instance, raw: bool = False, **kwargs) -> None:
     if not raw:
         touch(Issue.objects.filter(pk=instance.issue_id).values_list("negotiation_id", flat=True))
+
+
+def days_of(position: Position) -> tuple[int, dt.date | None, dt.date | None]:
+    return (position.issue_id, position.stated_on, position.status_changed_on)
+
+
+@receiver(pre_save, sender=Position)
+def remember_days_before(sender, instance: Position, raw: bool = False, **kwargs) -> None:
+    """The stored row's days, which the change may move (the form has already changed the
+    instance in memory)."""
+    if not raw and not instance._state.adding:
+        instance._days_before = (
+            Position.objects.filter(pk=instance.pk)
+            .values_list("issue_id", "stated_on", "status_changed_on")
+            .first()
+        )
+
+
+@receiver(post_save, sender=Position)
+@receiver(post_delete, sender=Position)
+def position_changed(sender, instance: Position, raw: bool = False, **kwargs) -> None:
+    """Move the stamp and keep the stored gap history in step with it (negotiations.gap_days)."""
+    if raw:
+        return
+    changed = gap_days.earliest_days(
+        [days_of(instance), instance.__dict__.pop("_days_before", None)]
+    )
+    negotiations = dict(Issue.objects.filter(pk__in=changed).values_list("pk", "negotiation_id"))
+    for negotiation_id in set(negotiations.values()):
+        with transaction.atomic():
+            before = gap_days.lock_stamp(negotiation_id)
+            after = touch([negotiation_id])
+            on_negotiation = {
+                issue: day
+                for issue, day in changed.items()
+                if negotiations.get(issue) == negotiation_id
+            }
+            gap_days.carry_over(negotiation_id, before, after, on_negotiation)
 
 
 @receiver(m2m_changed, sender=Round.attendees.through)

@@ -329,34 +329,6 @@ def load_packages(
     return compared
 
 
-@dataclass(frozen=True)
-class IssueHistory:
-    issue: Issue
-    facts: gaps.IssueFacts
-    participants: tuple[Participant, ...]
-    points: tuple[gaps.GapPoint, ...]
-    """The issue's gap on every day a position on it changed, oldest first."""
-
-
-def load_issue_history(issue: Issue) -> IssueHistory:
-    """The gap on one issue over time (three queries)."""
-    participants = load_participants(issue.negotiation)
-    options = list(ScaleOption.objects.filter(issue=issue).order_by("rank"))
-    ranks = {option.pk: step for step, option in enumerate(options)}
-    facts = gaps.IssueFacts(
-        issue.pk,
-        issue.title,
-        gaps.Kind(issue.kind),
-        issue.unit,
-        issue.unit_singular,
-        tuple(option.label for option in options),
-    )
-    actors = {participant.pk: actor_ref(participant) for participant in participants}
-    rows = Position.objects.history_rows(issue, HISTORY_COLUMNS)
-    history = [history_fact(row, issue.pk, actors, ranks) for row in rows]
-    return IssueHistory(issue, facts, tuple(participants), tuple(gaps.gap_history(facts, history)))
-
-
 # What the gap history needs, read without joins (it never applies "as known on").
 HISTORY_COLUMNS = (
     "id",

@@ -9,14 +9,18 @@ from tests.test_gaps import HAMAS, HOSTAGES, ISRAEL, exactly, position
 START = dt.date(2025, 1, 1)
 
 
-def history(days: int) -> list[gaps.GapPoint]:
+def daily(facts) -> list[gaps.DailyGap]:
+    return [gaps.daily_gap(point) for point in gaps.gap_history(HOSTAGES, facts)]
+
+
+def history(days: int) -> list[gaps.DailyGap]:
     """Israel demands 10 throughout; Hamas offers 1, 2, 3… one more each day."""
     facts = [position(ISRAEL, HOSTAGES, Stance.DEMAND, exactly(10), START)]
     facts += [
         position(HAMAS, HOSTAGES, Stance.OFFER, exactly(1 + day % 9), START + dt.timedelta(day))
         for day in range(days)
     ]
-    return gaps.gap_history(HOSTAGES, facts)
+    return daily(facts)
 
 
 def test_the_line_steps_from_change_to_change_and_holds_after_the_last():
@@ -60,8 +64,7 @@ def test_days_without_a_gap_break_the_line():
         position(HAMAS, HOSTAGES, Stance.OFFER, exactly(4), START + dt.timedelta(1)),
         position(HAMAS, HOSTAGES, Stance.OFFER, exactly(6), START + dt.timedelta(2)),
     ]
-    points = gaps.gap_history(HOSTAGES, facts)
-    chart = charts.history_chart(HOSTAGES, points, [])
+    chart = charts.history_chart(HOSTAGES, daily(facts), [])
     assert [point.state for point in chart.points] == ["unknown", "apart", "apart"]
     assert chart.points[0].y == charts.H_BOTTOM
     assert chart.path.startswith("M")  # the line starts at the first computed gap

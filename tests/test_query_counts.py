@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -46,8 +47,10 @@ PAGES = [
     ("gap_table", [], {"as_of": "2025-01-01", "withdrawn": "on", "sort": "gap"}, {}, 7),
     ("gap_table", [], {"as_of": "2025-01-01"}, {"HX-Request": "true"}, 6),
     ("package", ["package-{mediator}"], {}, {}, 7),
-    ("issue_history", ["issue-0"], {}, {}, 8),
-    ("issue_history", ["issue-2"], {"page": "2"}, {}, 9),  # a scale: its options are listed
+    # The first view after a change that is not a position's recomputes the gap history and
+    # stores it (a read and a write in savepoints); test_issue_page_reads_stored_days: later ones.
+    ("issue_history", ["issue-0"], {}, {}, 15),
+    ("issue_history", ["issue-2"], {"page": "2"}, {}, 16),  # a scale: its options are listed
     ("actor", ["{slug}-actor-0"], {}, {}, 6),
     ("sources", [], {}, {}, 4),
     ("changes", [], {"page": "3"}, {}, 3),
@@ -95,3 +98,15 @@ def test_home_runs_a_fixed_number_of_queries_per_negotiation(client, short_and_l
         assert client.get("/").status_code == 200
     # Two conditional-GET reads, the list, then the four table queries per negotiation.
     assert len(context.captured_queries) == 3 + 4 * len(short_and_long)
+
+
+def test_issue_page_reads_stored_days_in_one_query_at_any_history_length(
+    client, short_and_long, django_assert_num_queries
+):
+    for negotiation in short_and_long:
+        url = url_for(negotiation, "issue_history", ["issue-0"])
+        fetch(client, url, {}, {})
+        cache.clear()  # the readers' page cache, not the stored days
+        with django_assert_num_queries(8):
+            response = fetch(client, url, {}, {})
+        assert response.context["point_count"] > 0

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from negotiations import gaps, snapshot
+from negotiations import gap_days, gaps, snapshot
 from negotiations.models import Issue, Position
 from negotiations.synthetic import Shape, build
 
@@ -117,8 +117,8 @@ def test_egyptian_proposal_compared_whole_against_each_party(seeded):
 
 def test_gap_history_of_the_hostage_issue(seeded):
     issue = Issue.objects.get(negotiation=seeded, slug="living-hostages")
-    history = snapshot.load_issue_history(issue)
-    assert [(point.day, point.gap.describe()) for point in history.points] == [
+    history = gap_days.load_issue_history(issue)
+    assert [(day.day, day.description) for day in history.days] == [
         (APRIL_13, "not enough positions"),
         (APRIL_14, "2 hostages apart"),
     ]
@@ -173,9 +173,7 @@ def test_the_reduced_history_gives_the_same_gap_history_as_every_position(db, se
                 *snapshot.POSITION_RELATIONS
             )
         ]
-        reduced = snapshot.load_issue_history(issue).points
-        full = gaps.gap_history(facts, every)
-        assert [(p.day, p.gap.describe(), p.gap.between) for p in reduced] == [
-            (p.day, p.gap.describe(), p.gap.between) for p in full
-        ]
+        full = tuple(gaps.daily_gap(point) for point in gaps.gap_history(facts, every))
+        assert gap_days.load_issue_history(issue).days == full  # computed, then stored
+        assert gap_days.load_issue_history(issue).days == full  # read back
         assert len(Position.objects.history_rows(issue, ["id"])) <= len(every)

@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 
-from negotiations.models import Position, Round, Source
+from negotiations.models import Issue, Negotiation, Position, Round, Source, StoredGapHistory
 from tests.conftest import SEED_SLUG
 
 pytestmark = pytest.mark.django_db
@@ -502,3 +502,17 @@ def test_a_round_naming_an_impossible_attendee_gets_a_message_not_an_error(analy
     assert response.status_code == 422
     assert "is not a valid value" in text_of(response)
     assert not Round.objects.filter(title="Doha round").exists()
+
+
+def test_recording_refreshes_the_stored_gap_history_the_issue_page_shows(
+    client, analyst_client, seeded
+):
+    issue = Issue.objects.get(negotiation=seeded, slug="living-hostages")
+    page = reverse("negotiations:issue_history", args=[SEED_SLUG, issue.slug])
+    assert "2 hostages apart" in text_of(client.get(page))  # computed and stored
+    assert analyst_client.post(RECORD, new_position_data()).status_code == 302
+    stored = StoredGapHistory.objects.get(issue=issue)
+    # Refreshed by the write itself, for the stamp the write left: no reader recomputes it.
+    assert stored.basis == Negotiation.objects.get(pk=seeded.pk).data_changed_at
+    assert stored.days[-1][2] == "1 hostage apart"
+    assert "14 Apr 2025 1 hostage apart 1" in text_of(analyst_client.get(page))

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from negotiations import charts, snapshot
+from negotiations import charts, gap_days, snapshot
 from negotiations.forms import AsOfForm, PageForm, TableQueryForm
 from negotiations.models import (
     Issue,
@@ -147,14 +147,14 @@ def issue_history(request: HttpRequest, slug: str, issue: str) -> HttpResponse:
     negotiation = readable_negotiation(request, slug)
     found = get_object_or_404(Issue, negotiation=negotiation, slug=issue)
     found.negotiation = negotiation
-    history = snapshot.load_issue_history(found)
+    history = gap_days.load_issue_history(found)
     rounds = list(
         Round.objects.filter(negotiation=negotiation)
         .select_related("source")
         .order_by("started_on", "id")
     )
     chart = charts.history_chart(
-        history.facts, history.points, [(r.started_on, r.ended_on, r.title) for r in rounds]
+        history.facts, history.days, [(r.started_on, r.ended_on, r.title) for r in rounds]
     )
     positions = (
         Position.objects.filter(issue=found)
@@ -171,8 +171,11 @@ def issue_history(request: HttpRequest, slug: str, issue: str) -> HttpResponse:
             "negotiation": negotiation,
             "issue": found,
             "history": history,
-            "points": list(reversed(history.points))[:TABLE_POINTS],
-            "point_count": len(history.points),
+            "points": [
+                {"gap": day, "between": history.between(day)}
+                for day in reversed(history.days[-TABLE_POINTS:])
+            ],
+            "point_count": len(history.days),
             "chart": chart,
             "rounds": rounds,
             "page": page,

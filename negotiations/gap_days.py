@@ -1,0 +1,213 @@
+"""An issue's gap on every change day, stored as positions change, so that an issue page reads
+one row instead of recomputing the gap over a history of a hundred thousand positions
+(docs/performance.md).
+
+Stored days are used only while their basis equals the negotiation's change stamp
+(`data_changed_at`). A change to positions refreshes the changed issue's days from the earliest
+day it touches, in the transaction that made it, and carries the other issues' days over to the
+new stamp (`carry_over`, called from negotiations.signals). Any other change to the negotiation (an
+issue's unit, an actor's role, a package made conditional, a CSV import) leaves every stored day
+behind the stamp; the next issue page recomputes them and stores them again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import DatabaseError
+
+from negotiations import gaps
+from negotiations.models import (
+    Issue,
+    Negotiation,
+    Participant,
+    Position,
+    ScaleOption,
+    StoredGapHistory,
+)
+from negotiations.snapshot import HISTORY_COLUMNS, actor_ref, history_fact, load_participants
+
+
+@dataclass(frozen=True)
+class IssueHistory:
+    issue: Issue
+    facts: gaps.IssueFacts
+    participants: tuple[Participant, ...]
+    days: tuple[gaps.DailyGap, ...]
+    """The issue's gap on every day a position on it changed, oldest first."""
+
+    def between(self, day: gaps.DailyGap) -> str:
+        """ "Hamas vs Israel": the actors of the day's widest pairing, demand first."""
+        if day.between is None:
+            return ""
+        names = {participant.pk: participant.actor.short_name for participant in self.participants}
+        return " vs ".join(names.get(pk, "?") for pk in day.between)
+
+
+def load_issue_history(issue: Issue) -> IssueHistory:
+    """The gap on one issue over time: four queries when its stored days are current, else
+    recomputed from the positions (and stored for the next reader). Needs `issue.negotiation`."""
+    negotiation = issue.negotiation
+    participants = load_participants(negotiation)
+    facts, ranks = issue_facts(issue)
+    days = stored_days(issue, negotiation.data_changed_at)
+    if days is None:
+        actors = {participant.pk: actor_ref(participant) for participant in participants}
+        days = compute_days(issue, facts, ranks, actors)
+        store(issue, negotiation.data_changed_at, days)
+    return IssueHistory(issue, facts, tuple(participants), tuple(days))
+
+
+def issue_facts(issue: Issue) -> tuple[gaps.IssueFacts, dict[int, int]]:
+    """The issue as the gap engine sees it, and its scale's ranks ({option id: step})."""
+    options = list(ScaleOption.objects.filter(issue=issue).order_by("rank"))
+    facts = gaps.IssueFacts(
+        issue.pk,
+        issue.title,
+        gaps.Kind(issue.kind),
+        issue.unit,
+        issue.unit_singular,
+        tuple(option.label for option in options),
+    )
+    return facts, {option.pk: step for step, option in enumerate(options)}
+
+
+def compute_days(
+    issue: Issue,
+    facts: gaps.IssueFacts,
+    ranks: dict[int, int],
+    actors: dict[int, gaps.ActorRef],
+    since: dt.date | None = None,
+) -> list[gaps.DailyGap]:
+    """The gap on every change day (from `since` on), from the positions."""
+    rows = Position.objects.history_rows(issue, HISTORY_COLUMNS, since)
+    history = [history_fact(row, issue.pk, actors, ranks) for row in rows]
+    return [gaps.daily_gap(point) for point in gaps.gap_history(facts, history, since)]
+
+
+def stored_days(issue: Issue, stamp: dt.datetime) -> list[gaps.DailyGap] | None:
+    """The stored days if they were computed for `stamp`, else None."""
+    encoded = (
+        StoredGapHistory.objects.filter(issue=issue, basis=stamp)
+        .values_list("days", flat=True)
+        .first()
+    )
+    return None if encoded is None else decode(gaps.Kind(issue.kind), encoded)
+
+
+def encode(days: Iterable[gaps.DailyGap]) -> list[list]:
+    """Days as JSON: compact lists, decimals as strings (exact)."""
+    return [
+        [
+            day.day.isoformat(),
+            day.state.value,
+            day.description,
+            None if day.distance is None else str(day.distance),
+            day.normalised,
+            list(day.between) if day.between else None,
+            day.chart_value,
+            day.in_unit,
+        ]
+        for day in days
+    ]
+
+
+def decode(kind: gaps.Kind, encoded: list[list]) -> list[gaps.DailyGap]:
+    in_steps = kind == gaps.Kind.SCALE
+    return [
+        gaps.DailyGap(
+            dt.date.fromisoformat(day),
+            gaps.GapState(state),
+            description,
+            None if distance is None else int(distance) if in_steps else Decimal(distance),
+            normalised,
+            tuple(between) if between else None,
+            chart_value,
+            in_unit,
+        )
+        for day, state, description, distance, normalised, between, chart_value, in_unit in encoded
+    ]
+
+
+def store(issue: Issue, basis: dt.datetime, days: list[gaps.DailyGap]) -> None:
+    """Store a reader's recomputed days, labelled with the stamp read before the positions (so
+    never newer than what they show). Best effort: a reader whose store collides with a writer's
+    still gets its page, and the next reader recomputes."""
+    # update_or_create runs in a savepoint of its own, so a failure leaves the request's
+    # transaction usable.
+    with contextlib.suppress(DatabaseError):
+        StoredGapHistory.objects.update_or_create(
+            issue=issue, defaults={"basis": basis, "days": encode(days)}
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing: keep stored days in step as positions change
+
+
+def lock_stamp(negotiation_id: int) -> dt.datetime | None:
+    """The negotiation's change stamp, locked until the transaction ends, so that no other
+    change moves it between this read and the refresh that follows."""
+    return (
+        Negotiation.objects.select_for_update()
+        .filter(pk=negotiation_id)
+        .values_list("data_changed_at", flat=True)
+        .first()
+    )
+
+
+def earliest_days(
+    states: Iterable[tuple[int, dt.date | None, dt.date | None] | None],
+) -> dict[int, dt.date]:
+    """{issue id: the earliest day a change touches}, from positions' (issue id, stated on,
+    status changed on) before and after the change."""
+    earliest: dict[int, dt.date] = {}
+    for state in states:
+        if state is None:
+            continue
+        issue_id, stated_on, status_changed_on = state
+        days = [day for day in (stated_on, status_changed_on) if day is not None]
+        if issue_id is None or not days:
+            continue
+        earliest[issue_id] = min([*days, earliest.get(issue_id, max(days))])
+    return earliest
+
+
+def carry_over(
+    negotiation_id: int,
+    before: dt.datetime,
+    after: dt.datetime,
+    changed: dict[int, dt.date],
+) -> None:
+    """After positions on the `changed` issues changed (from the given day on) and moved the
+    stamp from `before` to `after`: refresh those issues' stored days from that day, and carry
+    every other issue's days, still true, over to the new stamp. Days that were already behind
+    the stamp stay behind (the next reader recomputes them in full). Must run in the
+    transaction that made the change, after `lock_stamp`."""
+    for issue_id, since in changed.items():
+        stored = (
+            StoredGapHistory.objects.select_for_update()
+            .filter(issue_id=issue_id, basis=before)
+            .select_related("issue")
+            .first()
+        )
+        if stored is None:
+            continue
+        facts, ranks = issue_facts(stored.issue)
+        actors = {
+            participant.pk: actor_ref(participant)
+            for participant in Participant.objects.filter(
+                negotiation_id=negotiation_id
+            ).select_related("actor")
+        }
+        earlier = [day for day in stored.days if dt.date.fromisoformat(day[0]) < since]
+        stored.days = earlier + encode(compute_days(stored.issue, facts, ranks, actors, since))
+        stored.basis = after
+        stored.save(update_fields=["basis", "days"])
+    StoredGapHistory.objects.filter(issue__negotiation_id=negotiation_id, basis=before).exclude(
+        issue_id__in=changed
+    ).update(basis=after)
