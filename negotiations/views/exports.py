@@ -2,8 +2,9 @@
 
 positions.csv is streamed straight from the database: on PostgreSQL as the output of
 `COPY (SELECT …) TO STDOUT WITH CSV`, regrouped into 64 KiB chunks; on SQLite from a cursor
-through Python's csv module. Both produce the same bytes: one SQL query shapes every cell
-(dates, numbers, booleans, formula neutralising) on either database.
+through Python's csv module, with the cells of the rows positions point at looked up rather than
+joined. Both produce the same bytes: SQL shapes every cell (dates, numbers, booleans, formula
+neutralising) with the same expressions on either database.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import operator
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -336,58 +338,65 @@ def _plain(column: str, expression: str) -> str:
     return f"CAST({expression} AS TEXT) AS {column}"
 
 
+# Where each cell of positions.csv comes from, by table alias (see the joins in positions_select).
+POSITION_CELLS = {
+    "id": "p.uid",
+    "negotiation": "n.slug",
+    "actor": "a.slug",
+    "actor_name": "a.name",
+    "role": "pt.role",
+    "issue": "i.slug",
+    "issue_title": "i.title",
+    "issue_kind": "i.kind",
+    "unit": "i.unit",
+    "stance": "p.stance",
+    "value_min": "p.value_min",
+    "value_max": "p.value_max",
+    "value_bool": "p.value_bool",
+    "value_option": "o.key",
+    "summary": "p.summary",
+    "stated_on": "p.stated_on",
+    "source": "s.slug",
+    "source_outlet": "s.outlet",
+    "source_headline": "s.headline",
+    "source_url": "s.url",
+    "source_published_on": "s.published_on",
+    "source_grade": "s.grade",
+    "attribution": "p.attribution",
+    "credibility": "p.credibility",
+    "status": "p.status",
+    "status_source": "ss.slug",
+    "status_attribution": "p.status_attribution",
+    "status_changed_on": "p.status_changed_on",
+    "conditions": "p.conditions",
+    "vague": "p.is_vague",
+    "package": "pk.slug",
+    "recorded_at": "p.recorded_at",
+}
+POSITION_ORDER = "p.issue_id, p.participant_id, p.stated_on DESC, p.recorded_at DESC, p.id DESC"
+
+
+def _shaped(name: str, as_of: str) -> str:
+    """The SELECT expression of one cell of positions.csv, shaped as the file writes it."""
+    if name == "as_of":
+        return f"'{as_of}' AS as_of"
+    expression = POSITION_CELLS[name]
+    if name in POSITION_TEXT_COLUMNS:
+        return _text(name, expression)
+    if name in ("value_min", "value_max"):
+        return _decimal(name, expression)
+    if name in ("value_bool", "vague"):
+        return _boolean(name, expression)
+    if name == "recorded_at":
+        return _timestamp(name, expression)
+    if name == "id":
+        return _uuid(name, expression)
+    return _plain(name, expression)
+
+
 def positions_select(negotiation_id: int, as_of: str) -> str:
-    """The SELECT behind positions.csv; its columns are POSITION_HEADER, in order."""
-    columns = {
-        "id": "p.uid",
-        "negotiation": "n.slug",
-        "actor": "a.slug",
-        "actor_name": "a.name",
-        "role": "pt.role",
-        "issue": "i.slug",
-        "issue_title": "i.title",
-        "issue_kind": "i.kind",
-        "unit": "i.unit",
-        "stance": "p.stance",
-        "value_min": "p.value_min",
-        "value_max": "p.value_max",
-        "value_bool": "p.value_bool",
-        "value_option": "o.key",
-        "summary": "p.summary",
-        "stated_on": "p.stated_on",
-        "source": "s.slug",
-        "source_outlet": "s.outlet",
-        "source_headline": "s.headline",
-        "source_url": "s.url",
-        "source_published_on": "s.published_on",
-        "source_grade": "s.grade",
-        "attribution": "p.attribution",
-        "credibility": "p.credibility",
-        "status": "p.status",
-        "status_source": "ss.slug",
-        "status_attribution": "p.status_attribution",
-        "status_changed_on": "p.status_changed_on",
-        "conditions": "p.conditions",
-        "vague": "p.is_vague",
-        "package": "pk.slug",
-        "recorded_at": "p.recorded_at",
-    }
-    selected = []
-    for name in POSITION_HEADER:
-        if name == "as_of":
-            selected.append(f"'{as_of}' AS as_of")
-        elif name in POSITION_TEXT_COLUMNS:
-            selected.append(_text(name, columns[name]))
-        elif name in ("value_min", "value_max"):
-            selected.append(_decimal(name, columns[name]))
-        elif name in ("value_bool", "vague"):
-            selected.append(_boolean(name, columns[name]))
-        elif name == "recorded_at":
-            selected.append(_timestamp(name, columns[name]))
-        elif name == "id":
-            selected.append(_uuid(name, columns[name]))
-        else:
-            selected.append(_plain(name, columns[name]))
+    """The SELECT behind positions.csv on PostgreSQL; its columns are POSITION_HEADER, in order."""
+    selected = [_shaped(name, as_of) for name in POSITION_HEADER]
     table = Position._meta.db_table
     negotiation = int(negotiation_id)
     issue_ids = Issue.objects.filter(negotiation_id=negotiation).aggregate(
@@ -410,17 +419,16 @@ def positions_select(negotiation_id: int, as_of: str) -> str:
         f"AND p.issue_id BETWEEN {int(issue_ids['first'])} AND {int(issue_ids['last'])} "
         # The order of the index behind "latest position per actor and issue": grouped by
         # issue and actor, newest first, and readable straight off the index without a sort.
-        "ORDER BY p.issue_id, p.participant_id, p.stated_on DESC, p.recorded_at DESC, p.id DESC"
+        f"ORDER BY {POSITION_ORDER}"
     )
 
 
 def stream_positions_csv(negotiation_id: int, as_of: str) -> Iterator[bytes]:
     """positions.csv in chunks of about 64 KiB, never the whole file in memory."""
-    select = positions_select(negotiation_id, as_of)
     if connection.vendor == "postgresql":
-        yield from _copy_chunks(select)
+        yield from _copy_chunks(positions_select(negotiation_id, as_of))
     else:
-        yield from _cursor_chunks(select)
+        yield from _sqlite_chunks(int(negotiation_id), as_of)
 
 
 # For this one statement: read rows in index order instead of sorting a million of them first
@@ -450,14 +458,84 @@ def _copy_chunks(select: str) -> Iterator[bytes]:
                 yield b"".join(pending)
 
 
-def _cursor_chunks(select: str) -> Iterator[bytes]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(POSITION_HEADER)
+# On SQLite, the cells a position takes from the rows it points at (its actor, issue, sources,
+# option, package) are shaped once per such row and looked up per position, instead of joined:
+# SQLite's joins and the driver's strings cost more per row than a dictionary lookup. Each
+# lookup: the position's column holding the key, the aliases it serves, the rows to read.
+_NEGOTIATION_ISSUES = "SELECT id FROM negotiations_issue WHERE negotiation_id = {n}"
+
+
+def _cited(column: str, alias: str) -> str:
+    """Sources cited by some position of the negotiation (one index probe per source)."""
+    return (
+        f"negotiations_source {alias} WHERE EXISTS (SELECT 1 FROM negotiations_position p "
+        f"WHERE p.{column} = {alias}.id AND p.issue_id IN ({_NEGOTIATION_ISSUES}))"
+    )
+
+
+SQLITE_LOOKUPS = (
+    (
+        "participant_id",
+        ("pt", "a"),
+        "negotiations_participant pt JOIN negotiations_actor a ON a.id = pt.actor_id "
+        "WHERE pt.negotiation_id = {n}",
+    ),
+    (
+        "issue_id",
+        ("i", "n"),
+        "negotiations_issue i JOIN negotiations_negotiation n ON n.id = i.negotiation_id "
+        "WHERE i.negotiation_id = {n}",
+    ),
+    ("source_id", ("s",), _cited("source_id", "s")),
+    ("status_source_id", ("ss",), _cited("status_source_id", "ss")),
+    (
+        "value_option_id",
+        ("o",),
+        f"negotiations_scaleoption o WHERE o.issue_id IN ({_NEGOTIATION_ISSUES})",
+    ),
+    ("package_id", ("pk",), "negotiations_package pk WHERE pk.negotiation_id = {n}"),
+)
+
+
+def _alias(name: str) -> str:
+    return POSITION_CELLS[name].split(".")[0] if name in POSITION_CELLS else ""
+
+
+def _sqlite_chunks(negotiation_id: int, as_of: str) -> Iterator[bytes]:
+    own = [name for name in POSITION_HEADER if _alias(name) == "p"]
+    assembled = list(own)  # a row's cells as assembled below, before going into header order
+    lookups = []
     with connection.cursor() as cursor:
-        cursor.execute(select)
+        for index, (_key, aliases, rows) in enumerate(SQLITE_LOOKUPS, start=len(own)):
+            cells = [name for name in POSITION_HEADER if _alias(name) in aliases]
+            shaped = ", ".join(_shaped(name, as_of) for name in cells)
+            cursor.execute(f"SELECT {aliases[0]}.id, {shaped} FROM {rows.format(n=negotiation_id)}")
+            table = {row[0]: row[1:] for row in cursor.fetchall()}
+            lookups.append((index, table, (None,) * len(cells)))  # (None, …): no such row
+            assembled += cells
+        constants = tuple(as_of for name in POSITION_HEADER if name not in assembled)
+        assembled += [name for name in POSITION_HEADER if name not in assembled]
+        in_header_order = operator.itemgetter(*map(assembled.index, POSITION_HEADER))
+        width = len(own)
+
+        def cells_of(row: tuple) -> tuple:
+            cells = row[:width]
+            for index, table, missing in lookups:
+                cells += table.get(row[index], missing)
+            return in_header_order(cells + constants)
+
+        keys = ", ".join(f"p.{key}" for key, _, _ in SQLITE_LOOKUPS)
+        cursor.execute(
+            f"SELECT {', '.join(_shaped(name, as_of) for name in own)}, {keys} "
+            "FROM negotiations_position p "
+            f"WHERE p.issue_id IN ({_NEGOTIATION_ISSUES.format(n=negotiation_id)}) "
+            f"ORDER BY {POSITION_ORDER}"
+        )
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(POSITION_HEADER)
         while rows := cursor.fetchmany(2000):
-            writer.writerows(rows)  # every cell is already text, shaped by the SELECT
+            writer.writerows(map(cells_of, rows))
             if buffer.tell() >= CHUNK:
                 yield buffer.getvalue().encode()
                 buffer.seek(0)
