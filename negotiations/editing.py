@@ -136,6 +136,7 @@ def restore(version, current: models.Model | None, expected_version: int | None)
             if expected_version is not None and locked.version != expected_version:
                 raise stale(locked, expected_version)
             restored.version = locked.version
+            restored._state.adding = False  # an update of the stored row, not a new record
         else:
             if hasattr(restored, "uid") and model.objects.filter(uid=restored.uid).exists():
                 raise RestoreRefused(

@@ -15,10 +15,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 
 from negotiations import gaps
 from negotiations.models import (
@@ -135,14 +136,50 @@ def decode(kind: gaps.Kind, encoded: list[list]) -> list[gaps.DailyGap]:
 
 def store(issue: Issue, basis: dt.datetime, days: list[gaps.DailyGap]) -> None:
     """Store a reader's recomputed days, labelled with the stamp read before the positions (so
-    never newer than what they show). Best effort: a reader whose store collides with a writer's
-    still gets its page, and the next reader recomputes."""
+    never newer than what they show). Best effort, never waiting for a writer: a reader whose
+    store collides with a writer's still gets its page, and the next reader recomputes."""
     # update_or_create runs in a savepoint of its own, so a failure leaves the request's
     # transaction usable.
-    with contextlib.suppress(DatabaseError):
+    with contextlib.suppress(DatabaseError), without_waiting():
         StoredGapHistory.objects.update_or_create(
             issue=issue, defaults={"basis": basis, "days": encode(days)}
         )
+
+
+@contextlib.contextmanager
+def without_waiting():
+    """On SQLite, where a write waits for the one write lock, give up at once if a writer holds
+    it (PostgreSQL locks the one row, which a writer holds for milliseconds)."""
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        yield
+        return
+    timeout = int(connection.settings_dict.get("OPTIONS", {}).get("timeout", 5) * 1000)
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA busy_timeout = 0")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA busy_timeout = {timeout}")
+
+
+_in_bulk: ContextVar[bool] = ContextVar("gap_days_in_bulk", default=False)
+
+
+@contextlib.contextmanager
+def bulk_changes():
+    """For loaders that change many positions and then move the stamp themselves (the CSV
+    import, the seed loader): position saves skip the refresh, which the stamp they move would
+    make stale at once; the next view of each issue page recomputes."""
+    token = _in_bulk.set(True)
+    try:
+        yield
+    finally:
+        _in_bulk.reset(token)
+
+
+def in_bulk() -> bool:
+    return _in_bulk.get()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -190,7 +227,7 @@ def carry_over(
     transaction that made the change, after `lock_stamp`."""
     for issue_id, since in changed.items():
         stored = (
-            StoredGapHistory.objects.select_for_update()
+            StoredGapHistory.objects.select_for_update(of=("self",))
             .filter(issue_id=issue_id, basis=before)
             .select_related("issue")
             .first()
@@ -208,6 +245,12 @@ def carry_over(
         stored.days = earlier + encode(compute_days(stored.issue, facts, ranks, actors, since))
         stored.basis = after
         stored.save(update_fields=["basis", "days"])
-    StoredGapHistory.objects.filter(issue__negotiation_id=negotiation_id, basis=before).exclude(
-        issue_id__in=changed
-    ).update(basis=after)
+    # Rows another transaction holds (a reader storing, an issue being deleted) are left behind
+    # rather than waited for: waiting on them while holding the negotiation can deadlock.
+    free = (
+        StoredGapHistory.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(issue__negotiation_id=negotiation_id, basis=before)
+        .exclude(issue_id__in=changed)
+        .values_list("pk", flat=True)
+    )
+    StoredGapHistory.objects.filter(pk__in=list(free)).update(basis=after)

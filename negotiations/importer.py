@@ -22,7 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from negotiations import editing, signals
+from negotiations import editing, gap_days, signals
 from negotiations.models import (
     Issue,
     Negotiation,
@@ -548,7 +548,7 @@ def apply_import(plan: ImportPlan, user=None) -> ImportResult:
         raise ImportRefused(plan.messages() or ["Nothing to import."])
     touched = set()
     try:
-        with transaction.atomic():
+        with transaction.atomic(), gap_days.bulk_changes():
             for source in plan.new_sources.values():
                 source.save()
             new_positions = []

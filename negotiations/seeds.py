@@ -23,6 +23,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from negotiations import gap_days
 from negotiations.models import (
     Actor,
     Issue,
@@ -616,7 +617,7 @@ def load_files(paths: Sequence[Path], keep_existing: bool = False) -> list[LoadR
 
     loader = Loader(keep_existing=keep_existing)
     try:
-        with transaction.atomic():
+        with transaction.atomic(), gap_days.bulk_changes():
             reports = [_load(loader, seed) for seed in seeds]
             if loader.problems:
                 raise _Refused

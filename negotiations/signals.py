@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -54,11 +54,16 @@ def negotiation_changed(sender, instance: Negotiation, raw: bool = False, **kwar
 @receiver(post_delete, sender=Participant)
 @receiver(post_save, sender=Package)
 @receiver(post_delete, sender=Package)
-@receiver(post_save, sender=Round)
-@receiver(post_delete, sender=Round)
 def part_of_negotiation_changed(sender, instance, raw: bool = False, **kwargs) -> None:
     if not raw:
         touch([instance.negotiation_id])
+
+
+@receiver(post_save, sender=Round)
+@receiver(post_delete, sender=Round)
+def round_changed(sender, instance: Round, raw: bool = False, **kwargs) -> None:
+    if not raw:
+        touch_keeping_gap_histories([instance.negotiation_id])
 
 
 @receiver(post_save, sender=ScaleOption)
@@ -76,12 +81,13 @@ def days_of(position: Position) -> tuple[int, dt.date | None, dt.date | None]:
 def remember_days_before(sender, instance: Position, raw: bool = False, **kwargs) -> None:
     """The stored row's days, which the change may move (the form has already changed the
     instance in memory)."""
-    if not raw and not instance._state.adding:
-        instance._days_before = (
-            Position.objects.filter(pk=instance.pk)
-            .values_list("issue_id", "stated_on", "status_changed_on")
-            .first()
-        )
+    if not raw and instance.pk is not None:
+        stored = Position.objects.filter(pk=instance.pk)
+        if connection.in_atomic_block:
+            stored = stored.select_for_update()  # the committed row, not one a writer is changing
+        instance._days_before = stored.values_list(
+            "issue_id", "stated_on", "status_changed_on"
+        ).first()
 
 
 @receiver(post_save, sender=Position)
@@ -90,26 +96,43 @@ def position_changed(sender, instance: Position, raw: bool = False, **kwargs) ->
     """Move the stamp and keep the stored gap history in step with it (negotiations.gap_days)."""
     if raw:
         return
+    if gap_days.in_bulk():
+        touch(Issue.objects.filter(pk=instance.issue_id).values_list("negotiation_id", flat=True))
+        return
     changed = gap_days.earliest_days(
         [days_of(instance), instance.__dict__.pop("_days_before", None)]
     )
     negotiations = dict(Issue.objects.filter(pk__in=changed).values_list("pk", "negotiation_id"))
     for negotiation_id in set(negotiations.values()):
-        with transaction.atomic():
-            before = gap_days.lock_stamp(negotiation_id)
-            after = touch([negotiation_id])
-            on_negotiation = {
-                issue: day
-                for issue, day in changed.items()
-                if negotiations.get(issue) == negotiation_id
-            }
-            gap_days.carry_over(negotiation_id, before, after, on_negotiation)
+        touch_and_carry_over(
+            negotiation_id,
+            {issue: day for issue, day in changed.items() if negotiations[issue] == negotiation_id},
+        )
+
+
+def touch_and_carry_over(negotiation_id: int, changed: dict[int, dt.date]) -> None:
+    """Move the stamp, refreshing the stored gap history of the `changed` issues from the given
+    days and carrying the other issues' over: for changes the others' histories do not show."""
+    if gap_days.in_bulk():
+        touch([negotiation_id])
+        return
+    with transaction.atomic():
+        before = gap_days.lock_stamp(negotiation_id)
+        after = touch([negotiation_id])
+        if before is not None:
+            gap_days.carry_over(negotiation_id, before, after, changed)
+
+
+def touch_keeping_gap_histories(negotiation_ids: Iterable[int]) -> None:
+    """For changes no gap history shows (rounds, sources, actors' names)."""
+    for negotiation_id in {pk for pk in negotiation_ids if pk is not None}:
+        touch_and_carry_over(negotiation_id, {})
 
 
 @receiver(m2m_changed, sender=Round.attendees.through)
 def attendees_changed(sender, instance, action: str, **kwargs) -> None:
     if action.startswith("post_") and isinstance(instance, Round):
-        touch([instance.negotiation_id])
+        touch_keeping_gap_histories([instance.negotiation_id])
 
 
 @receiver(post_save, sender=Source)
@@ -123,14 +146,17 @@ def source_changed(sender, instance: Source, raw: bool = False, **kwargs) -> Non
         Negotiation.objects.filter(packages__source=instance),
         Negotiation.objects.filter(rounds__source=instance),
     )
-    touch(pk for queryset in citing for pk in queryset.values_list("pk", flat=True))
+    touch_keeping_gap_histories(
+        pk for queryset in citing for pk in queryset.values_list("pk", flat=True)
+    )
 
 
 @receiver(post_save, sender=Actor)
 def actor_changed(sender, instance: Actor, raw: bool = False, **kwargs) -> None:
     if raw or kwargs.get("created"):
         return
-    touch(instance.participations.values_list("negotiation_id", flat=True))
+    # Gap histories name actors by participant, and read the names when shown.
+    touch_keeping_gap_histories(instance.participations.values_list("negotiation_id", flat=True))
 
 
 @receiver(user_logged_in)

@@ -8,7 +8,7 @@ import pytest
 from django.db import DatabaseError
 
 from negotiations import gap_days, gaps, snapshot
-from negotiations.models import Issue, Negotiation, Position, StoredGapHistory
+from negotiations.models import Issue, Negotiation, Position, Round, StoredGapHistory
 from negotiations.synthetic import Shape, build
 from tests import builders
 
@@ -132,3 +132,36 @@ def test_a_reader_whose_store_fails_still_gets_the_history(db, monkeypatch):
     history = gap_days.load_issue_history(issue)
     assert history.days == every_position_days(issue)
     assert not StoredGapHistory.objects.exists()
+
+
+def test_changes_no_gap_history_shows_carry_the_stored_days_over(db):
+    negotiation = build("carried", Shape(issues=2, actors=3, positions=60, days=10), seed=6)
+    issues = list(Issue.objects.filter(negotiation=negotiation))
+    for issue in issues:
+        gap_days.load_issue_history(issue)
+    cited = Position.objects.filter(issue__negotiation=negotiation).first().source
+    cited.headline = "A corrected headline"
+    cited.save()
+    Round.objects.create(
+        negotiation=negotiation, slug="cairo", title="Cairo", location="Cairo", started_on=LAST_DAY
+    )
+    actor = negotiation.participants.first().actor
+    actor.name = "A renamed actor"
+    actor.save()
+    stamp = current_stamp(negotiation)
+    assert stamp != negotiation.data_changed_at  # each of them moved it
+    for issue in issues:
+        assert gap_days.stored_days(issue, stamp) is not None
+
+
+def test_an_import_leaves_the_stored_days_to_be_recomputed(db):
+    negotiation = build("imported", Shape(issues=1, actors=3, positions=60, days=10), seed=7)
+    issue = Issue.objects.get(negotiation=negotiation)
+    gap_days.load_issue_history(issue)
+    with gap_days.bulk_changes():
+        moved = Position.objects.filter(issue=issue).first()
+        moved.stated_on = moved.stated_on - dt.timedelta(days=1)
+        moved.save()
+    issue.negotiation = Negotiation.objects.get(pk=negotiation.pk)
+    assert gap_days.stored_days(issue, issue.negotiation.data_changed_at) is None
+    assert gap_days.load_issue_history(issue).days == every_position_days(issue)

@@ -47,8 +47,9 @@ PAGES = [
     ("gap_table", [], {"as_of": "2025-01-01", "withdrawn": "on", "sort": "gap"}, {}, 7),
     ("gap_table", [], {"as_of": "2025-01-01"}, {"HX-Request": "true"}, 6),
     ("package", ["package-{mediator}"], {}, {}, 7),
-    # The first view after a change that is not a position's recomputes the gap history and
-    # stores it (a read and a write in savepoints); test_issue_page_reads_stored_days: later ones.
+    # The first view ever computes the gap history and stores it (inserting its row, in
+    # savepoints; two fewer when the row is only updated, after a change that is not a
+    # position's); test_issue_page_reads_stored_days…: the views after that.
     ("issue_history", ["issue-0"], {}, {}, 15),
     ("issue_history", ["issue-2"], {"page": "2"}, {}, 16),  # a scale: its options are listed
     ("actor", ["{slug}-actor-0"], {}, {}, 6),
