@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from negotiations.models import Position
-from negotiations.spreadsheets import POSITION_HEADER
+from negotiations.spreadsheets import POSITION_HEADER, neutralise
 from tests import builders
 from tests.conftest import SEED_SLUG
 
@@ -220,3 +220,54 @@ def test_a_cited_export_says_which_state_of_the_data_it_shows(client, seeded):
     )
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert {(row["as_of"], row["known_by"]) for row in rows} == {("2025-04-13", "2025-04-13")}
+
+
+TRICKY = [
+    "Line one\nline two",
+    "Carriage\rreturn",
+    "\rStarts with a carriage return",
+    '=HYPERLINK("http://x", "y")',
+    '-1, said "no"',
+    "'already quoted",
+    'Quote " in the middle',
+    "Tab\tinside",
+    "Plain",
+]
+
+
+def rfc_4180(value: str) -> str:
+    """A field as RFC 4180 writes it: quoted when it holds a comma, a quote, CR or LF. (Python's
+    csv module leaves a lone CR unquoted when lines end in LF; COPY and our SQLite path quote
+    it.)"""
+    if any(special in value for special in ',"\r\n'):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_positions_csv_quotes_any_text_as_rfc_4180_does(client, small, text):
+    """Cells are shaped and quoted in SQL on both databases (and joined in Python on SQLite): the
+    file must hold each one quoted as RFC 4180 says and read back to the neutralised text."""
+    position = Position.objects.get(summary="Wants 100")
+    position.summary = position.attribution = position.conditions = text
+    position.save()
+    actor = position.participant.actor
+    actor.name = text
+    actor.save()
+    source = position.source
+    source.headline = text
+    source.save()
+    _, body = positions_csv(client)
+    expected = rfc_4180(neutralise(text))
+    # Its own three cells, the actor's name in its two rows, the headline in all three rows.
+    assert body.count(f",{expected},") == 3 + 2 + 3
+    rows = list(csv.reader(io.StringIO(body, newline="")))
+    assert len(rows) == 4
+    row = dict(zip(rows[0], next(r for r in rows if r[0] == str(position.uid)), strict=True))
+    for column in ("summary", "attribution", "conditions", "actor_name", "source_headline"):
+        assert row[column] == neutralise(text), column
+    gaps = client.get(reverse("negotiations:gaps_csv", args=["talks"])).content.decode()
+    assert f",{expected}," in gaps  # the position's summary, as the current one
+    assert neutralise(text) in {
+        cell for line in csv.reader(io.StringIO(gaps, newline="")) for cell in line
+    }
