@@ -1,8 +1,11 @@
 """Keep `Negotiation.data_changed_at` true: whatever a reader sees of a negotiation changes it.
 
 Feeds, ETag/Last-Modified and caches are keyed on that one column, so one indexed read tells
-whether anything shown for a negotiation changed. The CSV importer, which bypasses signals, calls
-`touch` itself; the synthetic data generator only ever builds new negotiations.
+whether anything shown for a negotiation changed. The CSV importer, whose new rows bypass
+signals, calls `touch` itself; the synthetic data generator only ever builds new negotiations.
+
+Position changes also keep each issue's stored gap history in step with the stamp
+(negotiations.gap_days); so do changes no gap history shows (rounds, sources, actors).
 """
 
 import datetime as dt

@@ -1,10 +1,11 @@
 """Machine-readable siblings of the gap table: gaps.csv, gaps.json and positions.csv.
 
 positions.csv is streamed straight from the database: on PostgreSQL as the output of
-`COPY (SELECT …) TO STDOUT WITH CSV`, regrouped into 64 KiB chunks; on SQLite from a cursor
-through Python's csv module, with the cells of the rows positions point at looked up rather than
-joined. Both produce the same bytes: SQL shapes every cell (dates, numbers, booleans, formula
-neutralising) with the same expressions on either database.
+`COPY (SELECT …) TO STDOUT WITH CSV`, regrouped into 64 KiB chunks; on SQLite from a cursor,
+SQLite quoting each position's own cells and Python joining them with the cells of the rows
+positions point at, looked up rather than joined. Both produce the same bytes: SQL shapes every
+cell (dates, numbers, booleans, formula neutralising) with the same expressions on either
+database, and both quote as RFC 4180 does.
 """
 
 from __future__ import annotations
