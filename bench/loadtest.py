@@ -299,7 +299,23 @@ def main() -> None:
         "history = list(p.history.values_list('summary', flat=True))\n"
         "recorded = list(Position.objects.filter(summary__contains=' new position ')"
         ".values_list('summary', flat=True))\n"
-        "print(json.dumps({'current': p.summary, 'history': history, 'new': recorded}))\n"
+        # Every issue's stored gap history that claims to be current must equal one computed
+        # afresh from the positions: the writers refreshed it under the readers' feet.
+        "from negotiations import gap_days, snapshot\n"
+        "from negotiations.models import Issue, Negotiation\n"
+        f"n = Negotiation.objects.get(slug='{SLUG}')\n"
+        "actors = {x.pk: snapshot.actor_ref(x) for x in snapshot.load_participants(n)}\n"
+        "checked, wrong = 0, []\n"
+        "for issue in Issue.objects.filter(negotiation=n):\n"
+        "    issue.negotiation = n\n"
+        "    stored = gap_days.stored_days(issue, n.data_changed_at)\n"
+        "    if stored is not None:\n"
+        "        checked += 1\n"
+        "        facts, ranks = gap_days.issue_facts(issue)\n"
+        "        if stored != gap_days.compute_days(issue, facts, ranks, actors):\n"
+        "            wrong.append(issue.slug)\n"
+        "print(json.dumps({'current': p.summary, 'history': history, 'new': recorded,\n"
+        "                  'histories_checked': checked, 'histories_wrong': wrong}))\n"
     )
     stored = json.loads(manage(env, "shell", "-c", check).strip().splitlines()[-1])
     lost_edits = [s for _, s in tally.accepted_edits if s not in stored["history"]]
@@ -327,6 +343,8 @@ def main() -> None:
         "accepted_edits_missing_from_history": lost_edits,
         "accepted_positions_missing": lost_new,
         "final_version_is_the_last_accepted_edit": stored["current"] == last_accepted,
+        "stored_gap_histories_checked": stored["histories_checked"],
+        "stored_gap_histories_wrong": stored["histories_wrong"],
     }
     (workdir / "report.json").write_text(json.dumps(report, indent=2))
     print(json.dumps(report, indent=2))
@@ -335,6 +353,8 @@ def main() -> None:
         or lost_edits
         or lost_new
         or not report["final_version_is_the_last_accepted_edit"]
+        or report["stored_gap_histories_wrong"]
+        or not report["stored_gap_histories_checked"]
     )
     print("\nLOAD TEST", "FAILED" if failed else "PASSED", f"(report: {workdir / 'report.json'})")
     sys.exit(1 if failed else 0)

@@ -488,7 +488,11 @@ class LoadReport:
             f"updated {join(self.updated)}; unchanged {join(self.unchanged)}"
         )
         if self.kept:
-            text += f"; kept {self.kept} positions that are in the database but not in the file"
+            many = self.kept != 1
+            text += (
+                f"; kept {self.kept} position{'s' if many else ''} that {'are' if many else 'is'}"
+                " in the database but not in the file"
+            )
         return text
 
 

@@ -170,6 +170,7 @@ def test_a_load_keeps_positions_recorded_in_the_app(tmp_path, db):
     extra.save()
     (report,) = load_files([path])
     assert report.kept == 1
+    assert "; kept 1 position that is in the database but not in the file" in report.summary()
     assert Position.objects.filter(summary="Recorded by an analyst").exists()
 
 
