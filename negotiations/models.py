@@ -758,6 +758,10 @@ class Position(Versioned):
                 fields=["participant", "-stated_on", "-recorded_at", "-id"],
                 name="position_by_actor",
             ),
+            # Whether a negotiation cites a source, by one short probe per source (positions.csv
+            # on SQLite); the foreign keys' own indexes hold the source alone.
+            models.Index(fields=["source", "issue"], name="position_by_source"),
+            models.Index(fields=["status_source", "issue"], name="position_by_status_source"),
         ]
         constraints = [
             models.CheckConstraint(

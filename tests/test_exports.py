@@ -4,13 +4,15 @@ import csv
 import datetime as dt
 import io
 import json
+import threading
 
 import pytest
+from django.db import connection, transaction
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
 
-from negotiations.models import Position
+from negotiations.models import Position, Source
 from negotiations.spreadsheets import POSITION_HEADER, neutralise
 from tests import builders
 from tests.conftest import SEED_SLUG
@@ -271,3 +273,41 @@ def test_positions_csv_quotes_any_text_as_rfc_4180_does(client, small, text):
     assert neutralise(text) in {
         cell for line in csv.reader(io.StringIO(gaps, newline="")) for cell in line
     }
+
+
+@pytest.mark.skipif("connection.vendor != 'sqlite'", reason="PostgreSQL: one COPY statement")
+def test_positions_csv_shows_one_state_of_the_data_while_an_analyst_saves(transactional_db, client):
+    """On SQLite the export reads positions and the rows they point at in separate statements: an
+    analyst re-citing a position and deleting its old source in between must not leave the file
+    with blank cells (or fail it); the file shows the data as it was when the export began."""
+    talks = builders.negotiation("talks")
+    north = builders.participant(talks, "north", name="North")
+    prisoners = builders.issue(talks, "prisoners")
+    old = builders.source("old-wire", outlet="Old Wire")
+    position = builders.position(north, prisoners, old, "demand", amount=5, summary="Five")
+    saved = []
+
+    def analyst_recites_and_deletes_the_old_source():
+        try:
+            with transaction.atomic():
+                moved = Position.objects.get(pk=position.pk)
+                moved.source = builders.source("new-wire", outlet="New Wire")
+                moved.save()
+                Source.objects.filter(pk=old.pk).delete()
+            saved.append(True)
+        finally:
+            connection.close()
+
+    def between_positions_and_lookups(execute, sql, params, many, context):
+        if not saved and "FROM negotiations_participant pt" in sql:
+            thread = threading.Thread(target=analyst_recites_and_deletes_the_old_source)
+            thread.start()
+            thread.join()
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(between_positions_and_lookups):
+        _, body = positions_csv(client)
+    assert saved  # the analyst's save went through meanwhile
+    (row,) = list(csv.DictReader(io.StringIO(body, newline="")))
+    assert (row["source"], row["source_outlet"], row["actor"]) == ("old-wire", "Old Wire", "north")
+    assert not Source.objects.filter(slug="old-wire").exists()

@@ -86,7 +86,22 @@ GAP_HEADER = (
     "gap_normalised",
     "gap_between",
 )
-GAP_TEXT_COLUMNS = {"issue_title", "actor_name", "summary", "source_outlet", "gap", "gap_between"}
+# As in positions.csv, every column of words or slugs a person typed (spreadsheets.py).
+GAP_TEXT_COLUMNS = {
+    "negotiation",
+    "issue",
+    "issue_title",
+    "unit",
+    "actor",
+    "actor_name",
+    "value_option",
+    "summary",
+    "source",
+    "source_outlet",
+    "package",
+    "gap",
+    "gap_between",
+}
 
 
 def _number(value) -> str:
@@ -534,15 +549,26 @@ SQLITE_FORMULA_STARTS = "'=', '+', '-', '@', char(9), char(13), ''''"
 
 def _sqlite_chunks(negotiation_id: int, as_of: str) -> Iterator[bytes]:
     own = [name for name in POSITION_HEADER if _alias(name) == "p"]
-    assembled = list(own)  # a row's cells as assembled below, before going into header order
-    lookups = []
-    with connection.cursor() as cursor:
+    keys = ", ".join(f"p.{key}" for key, _, _ in SQLITE_LOOKUPS)
+    with connection.cursor() as positions, connection.cursor() as cursor:
+        # The positions' SELECT first: while it is open, SQLite keeps the connection reading one
+        # snapshot, so the lookups below see exactly the rows these positions point at, whatever
+        # analysts save meanwhile (without taking the write lock, as a transaction would here).
+        positions.execute(
+            f"SELECT {', '.join(_csv_ready(name, as_of) for name in own)}, {keys} "
+            "FROM negotiations_position p "
+            f"WHERE p.issue_id IN ({_NEGOTIATION_ISSUES.format(n=negotiation_id)}) "
+            f"ORDER BY {POSITION_ORDER}"
+        )
+        assembled = list(own)  # a row's cells as assembled below, before going in header order
+        lookups = []
         for index, (_key, aliases, rows) in enumerate(SQLITE_LOOKUPS, start=len(own)):
             cells = [name for name in POSITION_HEADER if _alias(name) in aliases]
             shaped = ", ".join(_shaped(name, as_of) for name in cells)
             cursor.execute(f"SELECT {aliases[0]}.id, {shaped} FROM {rows.format(n=negotiation_id)}")
             table = {row[0]: tuple(map(csv_field, row[1:])) for row in cursor.fetchall()}
-            lookups.append((index, table, ("",) * len(cells)))  # no such row
+            table[None] = ("",) * len(cells)  # no such row (only for an empty key)
+            lookups.append((index, table))
             assembled += cells
         constants = tuple(as_of for name in POSITION_HEADER if name not in assembled)
         assembled += [name for name in POSITION_HEADER if name not in assembled]
@@ -551,20 +577,13 @@ def _sqlite_chunks(negotiation_id: int, as_of: str) -> Iterator[bytes]:
 
         def line_of(row: tuple) -> str:
             cells = row[:width]
-            for index, table, missing in lookups:
-                cells += table.get(row[index], missing)
+            for index, table in lookups:
+                cells += table[row[index]]
             return ",".join(in_header_order(cells + constants))
 
-        keys = ", ".join(f"p.{key}" for key, _, _ in SQLITE_LOOKUPS)
-        cursor.execute(
-            f"SELECT {', '.join(_csv_ready(name, as_of) for name in own)}, {keys} "
-            "FROM negotiations_position p "
-            f"WHERE p.issue_id IN ({_NEGOTIATION_ISSUES.format(n=negotiation_id)}) "
-            f"ORDER BY {POSITION_ORDER}"
-        )
         pending = [",".join(POSITION_HEADER)]
         size = 0
-        while rows := cursor.fetchmany(2000):
+        while rows := positions.fetchmany(2000):
             lines = "\n".join(map(line_of, rows))
             pending.append(lines)
             size += len(lines)
