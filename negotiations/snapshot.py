@@ -136,25 +136,28 @@ def load_participants(negotiation: Negotiation) -> list[Participant]:
     return column_order(Participant.objects.filter(negotiation=negotiation).select_related("actor"))
 
 
-def load_issues(negotiation: Negotiation) -> list[Issue]:
+def load_issues(negotiation: Negotiation, only: Issue | None = None) -> list[Issue]:
+    issues = Issue.objects.filter(negotiation=negotiation)
+    if only is not None:
+        issues = issues.filter(pk=only.pk)
     return list(
-        Issue.objects.filter(negotiation=negotiation).prefetch_related(
-            Prefetch("options", queryset=ScaleOption.objects.order_by("rank"))
-        )
+        issues.prefetch_related(Prefetch("options", queryset=ScaleOption.objects.order_by("rank")))
     )
 
 
 def load_table(
-    negotiation: Negotiation, as_of: dt.date, known_by: dt.date | None = None
+    negotiation: Negotiation,
+    as_of: dt.date,
+    known_by: dt.date | None = None,
+    only: Issue | None = None,
 ) -> NegotiationTable:
-    """The gap table as of a date, in four queries."""
+    """The gap table as of a date, in four queries; with `only`, that issue's row alone."""
     participants = load_participants(negotiation)
-    issues = load_issues(negotiation)
-    current = list(
-        Position.objects.current_as_of(negotiation, as_of, known_by).select_related(
-            *POSITION_RELATIONS
-        )
-    )
+    issues = load_issues(negotiation, only)
+    current = Position.objects.current_as_of(negotiation, as_of, known_by)
+    if only is not None:
+        current = current.filter(issue=only)
+    current = list(current.select_related(*POSITION_RELATIONS))
     return build_table(negotiation, participants, issues, current, as_of, known_by)
 
 

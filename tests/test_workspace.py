@@ -125,6 +125,19 @@ def test_recording_with_htmx_swaps_in_the_updated_row_and_triggers_a_refresh(
     assert position.history.get().history_user == analyst
 
 
+@pytest.mark.parametrize("query", ["as_of=2025-04-14", "as_of=2025-04-14&withdrawn=on"])
+def test_the_refreshed_row_is_the_row_the_whole_table_shows(analyst_client, query):
+    """The row sent back after recording is computed for its issue alone: it must be the very
+    row of the whole table (cells, gap, proposals, range chart, package markers)."""
+    response = analyst_client.post(
+        f"{RECORD}?{query}", new_position_data(), headers={"HX-Request": "true"}
+    )
+    row = re.search(r'<tr id="issue-living-hostages">.*?</tr>', response.content.decode(), re.S)
+    table = analyst_client.get(f"{TABLE}?{query}").content.decode()
+    assert row.group(0) in table
+    assert "gap__proposals" in row.group(0)  # distances to a proposal, from the issue's positions
+
+
 def test_recording_without_javascript_redirects_back_to_the_table(analyst_client):
     response = analyst_client.post(RECORD, new_position_data())
     assert response.status_code == 302

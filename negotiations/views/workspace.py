@@ -128,8 +128,8 @@ def record_position(request: HttpRequest, slug: str, issue: str, actor: str) -> 
 
 def updated_row(request, negotiation, issue, participant, query) -> HttpResponse:
     """The issue's refreshed row in place of the form; other fragments refresh on the event."""
-    table = snapshot.load_table(negotiation, query.as_of, query.known_by)
-    row = next(row for row in table.rows if row.issue.pk == issue.pk)
+    table = snapshot.load_table(negotiation, query.as_of, query.known_by, only=issue)
+    (row,) = table.rows
     withdrawn = snapshot.load_withdrawn(negotiation, query.as_of) if query.show_withdrawn else {}
     response = TemplateResponse(
         request,
