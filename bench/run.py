@@ -323,9 +323,14 @@ def plans_section(size: int) -> dict[str, str]:
 def export_against_copy(env: dict, size: int, repeats: int) -> dict:
     import psycopg
 
+    from negotiations.models import Negotiation
+    from negotiations.views.exports import EXPORT_PLANNER_SETTINGS, positions_select
+
     slug = f"bench-{size}"
-    ours = []
-    for _ in range(repeats):
+    negotiation = Negotiation.objects.get(slug=slug)
+    select = positions_select(negotiation.pk, dt.date.today().isoformat())
+
+    def ours_once() -> dict:
         result = subprocess.run(
             [PYTHON, str(BENCH / "probe_export.py"), slug],
             cwd=ROOT,
@@ -335,24 +340,25 @@ def export_against_copy(env: dict, size: int, repeats: int) -> dict:
         )
         if result.returncode:
             raise SystemExit(result.stderr)
-        ours.append(json.loads(result.stdout.strip().splitlines()[-1]))
-    copies = []
-    from negotiations.models import Negotiation
-    from negotiations.views.exports import EXPORT_PLANNER_SETTINGS, positions_select
+        return json.loads(result.stdout.strip().splitlines()[-1])
 
-    negotiation = Negotiation.objects.get(slug=slug)
-    select = positions_select(negotiation.pk, dt.date.today().isoformat())
+    def copy_once(cursor) -> dict:
+        started = time.perf_counter()
+        size_bytes = 0
+        # The same statement with the same planner settings as ours: the ratio measures only
+        # what our streaming through Django costs.
+        cursor.execute(EXPORT_PLANNER_SETTINGS)
+        with cursor.copy(f"COPY ({select}) TO STDOUT WITH (FORMAT csv, HEADER true)") as copy:
+            for block in copy:
+                size_bytes += len(block)
+        return {"seconds": time.perf_counter() - started, "bytes": size_bytes}
+
+    ours, copies = [], []
     with psycopg.connect(env["DATABASE_URL"]) as connection, connection.cursor() as cursor:
+        # Interleaved, so that a slow spell of the machine weighs on both sides alike.
         for _ in range(repeats):
-            started = time.perf_counter()
-            size_bytes = 0
-            # The same statement with the same planner settings as ours: the ratio measures
-            # only what our streaming through Django and gunicorn costs.
-            cursor.execute(EXPORT_PLANNER_SETTINGS)
-            with cursor.copy(f"COPY ({select}) TO STDOUT WITH (FORMAT csv, HEADER true)") as copy:
-                for block in copy:
-                    size_bytes += len(block)
-            copies.append({"seconds": time.perf_counter() - started, "bytes": size_bytes})
+            ours.append(ours_once())
+            copies.append(copy_once(cursor))
     rows = ours[0]["rows"]
     ours_rate = statistics.median(rows / run["seconds"] for run in ours)
     copy_rate = statistics.median(rows / run["seconds"] for run in copies)
