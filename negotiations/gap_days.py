@@ -18,10 +18,12 @@ from collections.abc import Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 
 from django.db import DatabaseError, connection
+from django.db.models import Prefetch, prefetch_related_objects
 
-from negotiations import gaps
+from negotiations import gaps, snapshot
 from negotiations.models import (
     Issue,
     Negotiation,
@@ -41,12 +43,15 @@ class IssueHistory:
     days: tuple[gaps.DailyGap, ...]
     """The issue's gap on every day a position on it changed, oldest first."""
 
+    @cached_property
+    def names(self) -> dict[int, str]:
+        return {participant.pk: participant.actor.short_name for participant in self.participants}
+
     def between(self, day: gaps.DailyGap) -> str:
         """ "Hamas vs Israel": the actors of the day's widest pairing, demand first."""
         if day.between is None:
             return ""
-        names = {participant.pk: participant.actor.short_name for participant in self.participants}
-        return " vs ".join(names.get(pk, "?") for pk in day.between)
+        return " vs ".join(self.names.get(pk, "?") for pk in day.between)
 
 
 def load_issue_history(issue: Issue) -> IssueHistory:
@@ -64,17 +69,12 @@ def load_issue_history(issue: Issue) -> IssueHistory:
 
 
 def issue_facts(issue: Issue) -> tuple[gaps.IssueFacts, dict[int, int]]:
-    """The issue as the gap engine sees it, and its scale's ranks ({option id: step})."""
-    options = list(ScaleOption.objects.filter(issue=issue).order_by("rank"))
-    facts = gaps.IssueFacts(
-        issue.pk,
-        issue.title,
-        gaps.Kind(issue.kind),
-        issue.unit,
-        issue.unit_singular,
-        tuple(option.label for option in options),
+    """The issue as the gap engine sees it, and its scale's ranks ({option id: step}): one query
+    for its options."""
+    prefetch_related_objects(
+        [issue], Prefetch("options", queryset=ScaleOption.objects.order_by("rank"))
     )
-    return facts, {option.pk: step for step, option in enumerate(options)}
+    return snapshot.issue_facts(issue), snapshot.scale_ranks([issue])
 
 
 def compute_days(
@@ -206,11 +206,11 @@ def earliest_days(
     for state in states:
         if state is None:
             continue
-        issue_id, stated_on, status_changed_on = state
-        days = [day for day in (stated_on, status_changed_on) if day is not None]
-        if issue_id is None or not days:
-            continue
-        earliest[issue_id] = min([*days, earliest.get(issue_id, max(days))])
+        issue_id, *days = state
+        touched = [day for day in days if day is not None]
+        if issue_id is not None and touched:
+            first = min(touched)
+            earliest[issue_id] = min(first, earliest.get(issue_id, first))
     return earliest
 
 
@@ -237,9 +237,7 @@ def carry_over(
         facts, ranks = issue_facts(stored.issue)
         actors = {
             participant.pk: actor_ref(participant)
-            for participant in Participant.objects.filter(
-                negotiation_id=negotiation_id
-            ).select_related("actor")
+            for participant in load_participants(negotiation_id)
         }
         earlier = [day for day in stored.days if dt.date.fromisoformat(day[0]) < since]
         stored.days = earlier + encode(compute_days(stored.issue, facts, ranks, actors, since))

@@ -519,7 +519,7 @@ class PositionQuerySet(models.QuerySet):
             stated_on__lte=as_of, status__in=WITHDRAWN_STATUSES, status_changed_on__lte=as_of
         )
 
-    def latest_per_pair(self, negotiation: Negotiation, candidates: PositionQuerySet):
+    def latest_per_pair(self, negotiation: Negotiation | int, candidates: PositionQuerySet):
         """The latest of `candidates` for each (issue, participant) pair of the negotiation, as
         one query: an indexed lookup per pair, so its cost follows the number of pairs."""
         latest_for_pair = (
@@ -562,15 +562,8 @@ class PositionQuerySet(models.QuerySet):
         never_withdrawn = on_issue.exclude(status__in=WITHDRAWN_STATUSES)
         withdrawn = on_issue.filter(status__in=WITHDRAWN_STATUSES)
         if since is not None:
-            latest_before = (
-                never_withdrawn.filter(participant=models.OuterRef("pk"), stated_on__lt=since)
-                .order_by("-stated_on", "-recorded_at", "-id")
-                .values("pk")[:1]
-            )
-            standing_before = self.filter(
-                pk__in=Participant.objects.filter(negotiation_id=issue.negotiation_id)
-                .annotate(latest=models.Subquery(latest_before))
-                .values("latest")
+            standing_before = self.latest_per_pair(
+                issue.negotiation_id, never_withdrawn.filter(stated_on__lt=since)
             )
             never_withdrawn = never_withdrawn.filter(stated_on__gte=since)
             withdrawn = withdrawn.exclude(status_changed_on__lt=since)

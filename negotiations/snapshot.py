@@ -132,7 +132,7 @@ class NegotiationTable:
         return [p for p in self.participants if p.role == "party"]
 
 
-def load_participants(negotiation: Negotiation) -> list[Participant]:
+def load_participants(negotiation: Negotiation | int) -> list[Participant]:
     return column_order(Participant.objects.filter(negotiation=negotiation).select_related("actor"))
 
 

@@ -70,6 +70,20 @@ def run_together(*targets) -> list[Exception]:
     return errors
 
 
+def moving_to_5_april(offer: Position, once: threading.Event):
+    """An analyst moving the offer to 5 April (with its row lock, as the workspace saves) as soon
+    as `once` is set."""
+
+    def move():
+        once.wait(5)
+        with transaction.atomic():
+            position = Position.objects.select_for_update().get(pk=offer.pk)
+            position.stated_on = dt.date(2025, 4, 5)
+            position.save()
+
+    return move
+
+
 def test_restoring_an_earlier_version_refreshes_from_the_day_it_leaves(db):
     _, issue, offer = small_issue()
     first = offer.history.get(version=1)  # stated 10 April
@@ -129,14 +143,7 @@ def test_deleting_an_issue_while_a_position_changes_does_not_deadlock(transactio
             time.sleep(1)
             doomed.delete()  # then moves the stamp
 
-    def move_position():
-        row_deleted.wait(5)
-        with transaction.atomic():
-            position = Position.objects.select_for_update().get(pk=offer.pk)
-            position.stated_on = dt.date(2025, 4, 5)
-            position.save()
-
-    assert run_together(delete_issue, move_position) == []
+    assert run_together(delete_issue, moving_to_5_april(offer, once=row_deleted)) == []
     # Deleting an issue is not a position's change: the stored days fell behind, and the next
     # view recomputes them.
     issue.negotiation = Negotiation.objects.get(pk=negotiation.pk)
@@ -168,14 +175,7 @@ def test_editing_an_issue_while_a_position_on_it_changes_does_not_deadlock(
             edited.description = "edited"
             edited.save()
 
-    def move_position():
-        issue_updated.wait(5)
-        with transaction.atomic():
-            position = Position.objects.select_for_update().get(pk=offer.pk)
-            position.stated_on = dt.date(2025, 4, 5)
-            position.save()
-
-    assert run_together(edit_issue, move_position) == []
+    assert run_together(edit_issue, moving_to_5_april(offer, once=issue_updated)) == []
 
 
 @postgresql_only
