@@ -2,10 +2,11 @@ from decimal import Decimal
 
 from django import template
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from negotiations import gaps
+from negotiations.models import Credibility, Grade, Stance
 
 register = template.Library()
 
@@ -19,6 +20,13 @@ def number(value) -> str:
 
 
 PACKAGE_TITLE = {True: "Part of a package: stands only as a whole", False: "Part of a package"}
+# Labels looked up once: Model.get_FOO_display() rebuilds its choices mapping on every call.
+STANCE_LABELS = dict(Stance.choices)
+GRADE_LABELS = dict(Grade.choices)
+CREDIBILITY_LABELS = dict(Credibility.choices)
+VAGUE_MARKER = (
+    '<span class="badge badge--status" title="The wording was left deliberately vague">vague</span>'
+)
 
 
 @register.simple_tag
@@ -31,60 +39,40 @@ def position_summary(position, negotiation, compact: bool = False) -> str:
     """
     source = position.source
     value = position.value_display
+    summary = escape(position.summary)
     parts = [
-        format_html(
-            '<span class="stance stance--{}">{}</span>',
-            position.stance,
-            position.get_stance_display(),
-        )
+        f'<span class="stance stance--{escape(position.stance)}">'
+        f"{escape(STANCE_LABELS[position.stance])}</span>"
     ]
     if value:
-        parts.append(
-            format_html('<span class="cell__value" title="{}">{}</span>', position.summary, value)
-        )
+        parts.append(f'<span class="cell__value" title="{summary}">{escape(value)}</span>')
     if not compact or not value:
-        parts.append(format_html('<span class="cell__summary">{}</span>', position.summary))
+        parts.append(f'<span class="cell__summary">{summary}</span>')
+    stated_on = position.stated_on
     parts.append(
-        format_html(
-            '<span class="cell__meta"><time datetime="{}">{}</time> · {} '
-            '<abbr class="badge badge--grade" title="Source reliability {}; information '
-            'credibility {}">{}{}</abbr></span>',
-            position.stated_on.isoformat(),
-            f"{position.stated_on:%-d %b %Y}",
-            source.outlet,
-            source.get_grade_display(),
-            position.get_credibility_display(),
-            source.grade,
-            position.credibility,
-        )
+        f'<span class="cell__meta"><time datetime="{stated_on.isoformat()}">'
+        f"{stated_on.day} {stated_on:%b %Y}</time> · {escape(source.outlet)} "
+        f'<abbr class="badge badge--grade" title="Source reliability '
+        f"{escape(GRADE_LABELS[source.grade])}; information credibility "
+        f'{escape(CREDIBILITY_LABELS[position.credibility])}">'
+        f"{escape(source.grade)}{position.credibility}</abbr></span>"
     )
     markers = []
     if position.package_id:
         package = position.package
+        url = reverse("negotiations:package", args=[negotiation.slug, package.slug])
         markers.append(
-            format_html(
-                '<a class="badge badge--package" href="{}" title="{}">{}</a>',
-                reverse("negotiations:package", args=[negotiation.slug, package.slug]),
-                PACKAGE_TITLE[package.is_conditional],
-                "conditional package" if package.is_conditional else "package",
-            )
+            f'<a class="badge badge--package" href="{escape(url)}" '
+            f'title="{PACKAGE_TITLE[package.is_conditional]}">'
+            f"{'conditional package' if package.is_conditional else 'package'}</a>"
         )
     if position.conditions:
         markers.append(
-            format_html(
-                '<span class="badge badge--package" title="{}">conditional</span>',
-                position.conditions,
-            )
+            f'<span class="badge badge--package" title="{escape(position.conditions)}">'
+            "conditional</span>"
         )
     if position.is_vague:
-        markers.append(
-            mark_safe(
-                '<span class="badge badge--status" title="The wording was left deliberately '
-                'vague">vague</span>'
-            )
-        )
+        markers.append(VAGUE_MARKER)
     if markers:
-        parts.append(
-            format_html('<span class="cell__meta">{}</span>', mark_safe(" ".join(markers)))
-        )
+        parts.append(f'<span class="cell__meta">{" ".join(markers)}</span>')
     return mark_safe("\n".join(parts))
