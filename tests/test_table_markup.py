@@ -1,10 +1,11 @@
-"""The markup of one position in a table cell (the `position_summary` tag), exactly."""
+"""The markup the gap table builds in Python (`position_summary`, `range_chart_svg`), exactly."""
 
 import datetime as dt
 
 import pytest
 
-from negotiations.templatetags.gapwatch import position_summary
+from negotiations import charts
+from negotiations.templatetags.gapwatch import position_summary, range_chart_svg
 from tests import builders
 
 pytestmark = pytest.mark.django_db
@@ -72,3 +73,36 @@ def test_a_position_without_a_value_shows_its_summary_even_when_compact(talks):
     html = position_summary(vague, negotiation, compact=True)
     assert '<span class="cell__summary">Open to talks</span>' in html
     assert "cell__value" not in html
+
+
+def test_a_range_chart_draws_bands_ticks_bars_points_and_labels_escaped():
+    chart = charts.RangeChart(
+        width=250,
+        height=46,
+        title="Hostages & more: every actor",
+        description="<b>A</b> 5; B at least 7",
+        ticks=(charts.Tick(10.0, "0"), charts.Tick(176.0, "12")),
+        marks=(
+            charts.Mark(26.0, 93.0, 93.0, "#c00", "A", "A offer: 5", hollow=True),
+            charts.Mark(39.0, 126.2, 176.0, '"><x', "B", "B demand: at least 7", open_high=True),
+        ),
+        bands=(charts.Band(93.0, 33.2, "gap-band"),),
+    )
+    assert range_chart_svg(chart, "hostages").split("\n") == [
+        '<svg class="range-chart" viewBox="0 0 250 46" width="250" height="46" role="img" '
+        'aria-labelledby="chart-title-hostages chart-desc-hostages">',
+        '<title id="chart-title-hostages">Hostages &amp; more: every actor</title>',
+        '<desc id="chart-desc-hostages">&lt;b&gt;A&lt;/b&gt; 5; B at least 7</desc>',
+        '<rect class="gap-band" x="93.0" y="14" width="33.2" height="32"/>',
+        '<line class="axis" x1="10" x2="176" y1="14" y2="14"/>',
+        '<text class="tick" x="10.0" y="10" text-anchor="middle">0</text>',
+        '<text class="tick" x="176.0" y="10" text-anchor="middle">12</text>',
+        '<circle class="dot" cx="93.0" cy="26.0" r="4.5" fill="#fff" stroke="#c00">'
+        "<title>A offer: 5</title></circle>",
+        '<text class="label" x="184" y="26.0" dy="3">A</text>',
+        '<line class="mark" x1="126.2" x2="176.0" y1="39.0" y2="39.0" '
+        'stroke="&quot;&gt;&lt;x" stroke-dasharray="6 2">'
+        "<title>B demand: at least 7</title></line>",
+        '<text class="label" x="184" y="39.0" dy="3">B</text>',
+        "</svg>",
+    ]
