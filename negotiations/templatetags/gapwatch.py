@@ -1,8 +1,8 @@
 from decimal import Decimal
+from html import escape  # Django's escape() is this behind a lazy-text check: costly per call
 
 from django import template
 from django.urls import reverse
-from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from negotiations import charts, gaps
