@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import json
 import operator
+from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
+from itertools import groupby, islice
 
 from django.db import connection, transaction
 from django.db.models import Max, Min
@@ -332,15 +334,6 @@ def _timestamp(column: str, expression: str) -> str:
     )
 
 
-def _uuid(column: str, expression: str) -> str:
-    if connection.vendor == "postgresql":
-        return f"{expression} AS {column}"
-    # Django keeps SQLite UUIDs as 32 hex digits; write them the usual way, with hyphens.
-    parts = [(1, 8), (9, 4), (13, 4), (17, 4), (21, 12)]
-    hyphenated = " || '-' || ".join(f"substr({expression}, {a}, {n})" for a, n in parts)
-    return f"{hyphenated} AS {column}"
-
-
 def _plain(column: str, expression: str) -> str:
     if connection.vendor == "postgresql":
         return f"{expression} AS {column}"
@@ -399,8 +392,6 @@ def _shaped(name: str, as_of: str) -> str:
         return _boolean(name, expression)
     if name == "recorded_at":
         return _timestamp(name, expression)
-    if name == "id":
-        return _uuid(name, expression)
     return _plain(name, expression)
 
 
@@ -547,39 +538,70 @@ def _csv_ready(name: str, as_of: str) -> str:
 SQLITE_FORMULA_STARTS = "'=', '+', '-', '@', char(9), char(13), ''''"
 
 
+def _origin(name: str) -> str | int:
+    """Where a cell of positions.csv comes from on SQLite: the position's own row ("own"), its
+    id ("id", hyphenated in Python: five substr() calls a row cost SQLite far more), or the
+    index of the lookup in SQLITE_LOOKUPS that serves it."""
+    alias = _alias(name)
+    if name == "id":
+        return "id"
+    if alias in ("p", ""):
+        return "own"
+    return next(index for index, (_, aliases, _) in enumerate(SQLITE_LOOKUPS) if alias in aliases)
+
+
+def _hyphenated(uid: str) -> str:
+    """Django keeps SQLite UUIDs as 32 hex digits; the file writes them the usual way (as
+    PostgreSQL, which stores them as UUIDs, writes them itself)."""
+    return f"{uid[:8]}-{uid[8:12]}-{uid[12:16]}-{uid[16:20]}-{uid[20:]}"
+
+
 def _sqlite_chunks(negotiation_id: int, as_of: str) -> Iterator[bytes]:
-    own = [name for name in POSITION_HEADER if _alias(name) == "p"]
-    keys = ", ".join(f"p.{key}" for key, _, _ in SQLITE_LOOKUPS)
+    # A line is a few runs of neighbouring cells from one origin: SQLite joins each run of own
+    # cells into one string, each lookup row is kept as its runs already joined, so a line costs
+    # a dozen values fetched and joined rather than thirty-three.
+    runs = [(origin, list(names)) for origin, names in groupby(POSITION_HEADER, key=_origin)]
+    own_runs = [names for origin, names in runs if origin == "own"]
+    joined = [
+        " || ',' || ".join(
+            f"'{as_of}'" if name == "as_of" else _csv_ready(name, as_of) for name in names
+        )
+        for names in own_runs
+    ]
+    keys = [f"p.{key}" for key, _, _ in SQLITE_LOOKUPS]
     with connection.cursor() as positions, connection.cursor() as cursor:
         # The positions' SELECT first: while it is open, SQLite keeps the connection reading one
         # snapshot, so the lookups below see exactly the rows these positions point at, whatever
         # analysts save meanwhile (without taking the write lock, as a transaction would here).
         positions.execute(
-            f"SELECT {', '.join(_csv_ready(name, as_of) for name in own)}, {keys} "
-            "FROM negotiations_position p "
+            f"SELECT p.uid, {', '.join(joined + keys)} FROM negotiations_position p "
             f"WHERE p.issue_id IN ({_NEGOTIATION_ISSUES.format(n=negotiation_id)}) "
             f"ORDER BY {POSITION_ORDER}"
         )
-        assembled = list(own)  # a row's cells as assembled below, before going in header order
+        # A line's runs as assembled below, before going in header order: id, own, looked up.
+        assembled = [("id", 0)] + [("own", number) for number in range(len(own_runs))]
         lookups = []
-        for index, (_key, aliases, rows) in enumerate(SQLITE_LOOKUPS, start=len(own)):
-            cells = [name for name in POSITION_HEADER if _alias(name) in aliases]
+        for index, (_key, aliases, rows) in enumerate(SQLITE_LOOKUPS):
+            served = [names for origin, names in runs if origin == index]
+            cells = [name for names in served for name in names]
             shaped = ", ".join(_shaped(name, as_of) for name in cells)
             cursor.execute(f"SELECT {aliases[0]}.id, {shaped} FROM {rows.format(n=negotiation_id)}")
-            table = {row[0]: tuple(map(csv_field, row[1:])) for row in cursor.fetchall()}
-            table[None] = ("",) * len(cells)  # no such row (only for an empty key)
-            lookups.append((index, table))
-            assembled += cells
-        constants = tuple(as_of for name in POSITION_HEADER if name not in assembled)
-        assembled += [name for name in POSITION_HEADER if name not in assembled]
-        in_header_order = operator.itemgetter(*map(assembled.index, POSITION_HEADER))
-        width = len(own)
+            table = {row[0]: _joined_runs(row[1:], served) for row in cursor.fetchall()}
+            table[None] = _joined_runs((None,) * len(cells), served)  # only for an empty key
+            lookups.append((1 + len(own_runs) + index, table))
+            assembled += [(index, number) for number in range(len(served))]
+        numbered, seen = [], Counter()
+        for origin, _names in runs:
+            numbered.append((origin, seen[origin]))
+            seen[origin] += 1
+        in_header_order = operator.itemgetter(*map(assembled.index, numbered))
+        own_end = 1 + len(own_runs)
 
         def line_of(row: tuple) -> str:
-            cells = row[:width]
+            parts = (_hyphenated(row[0]), *row[1:own_end])
             for index, table in lookups:
-                cells += table[row[index]]
-            return ",".join(in_header_order(cells + constants))
+                parts += table[row[index]]
+            return ",".join(in_header_order(parts))
 
         pending = [",".join(POSITION_HEADER)]
         size = 0
@@ -592,6 +614,12 @@ def _sqlite_chunks(negotiation_id: int, as_of: str) -> Iterator[bytes]:
                 pending, size = [], 0
     if pending:
         yield ("\n".join(pending) + "\n").encode()
+
+
+def _joined_runs(values: tuple, runs: list[list[str]]) -> tuple[str, ...]:
+    """A looked-up row's cells as CSV fields, joined run by run."""
+    fields = iter(map(csv_field, values))
+    return tuple(",".join(islice(fields, len(names))) for names in runs)
 
 
 @require_safe
