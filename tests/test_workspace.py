@@ -86,6 +86,11 @@ def test_analysts_see_record_controls(analyst_client):
     html = analyst_client.get(TABLE).content.decode()
     assert html.count('class="record-link') == 11 * 7
     assert "New report…" in html
+    # Each link opens the form for the table the analyst is looking at: its date and options.
+    dated = analyst_client.get(f"{TABLE}?as_of=2025-04-10&sort=gap").content.decode()
+    record = reverse("negotiations:record", args=[SEED_SLUG, "living-hostages", "hamas"])
+    assert f'href="{record}?as_of=2025-04-10&amp;sort=gap"' in dated
+    assert f'hx-get="{record}?as_of=2025-04-10&amp;sort=gap"' in dated
 
 
 # ---------------------------------------------------------------------------------------------
