@@ -311,3 +311,12 @@ def test_positions_csv_shows_one_state_of_the_data_while_an_analyst_saves(transa
     (row,) = list(csv.DictReader(io.StringIO(body, newline="")))
     assert (row["source"], row["source_outlet"], row["actor"]) == ("old-wire", "Old Wire", "north")
     assert not Source.objects.filter(slug="old-wire").exists()
+
+
+@pytest.mark.skipif("connection.vendor != 'sqlite'", reason="PostgreSQL writes its own UUIDs")
+def test_the_sqlite_export_hyphenates_ids_in_python_and_refuses_to_shape_them_in_sql():
+    from negotiations.views.exports import _hyphenated, _shaped
+
+    assert _hyphenated("0123456789abcdef0123456789abcdef") == "01234567-89ab-cdef-0123-456789abcdef"
+    with pytest.raises(ValueError, match="hyphenated in Python"):
+        _shaped("id", "2025-04-14")

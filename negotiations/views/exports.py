@@ -383,6 +383,8 @@ def _shaped(name: str, as_of: str) -> str:
     """The SELECT expression of one cell of positions.csv, shaped as the file writes it."""
     if name == "as_of":
         return f"'{as_of}' AS as_of"
+    if name == "id" and connection.vendor != "postgresql":
+        raise ValueError("On SQLite the id is hyphenated in Python: see _hyphenated().")
     expression = POSITION_CELLS[name]
     if name in POSITION_TEXT_COLUMNS:
         return _text(name, expression)
