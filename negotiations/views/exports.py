@@ -11,11 +11,9 @@ database, and both quote as RFC 4180 does.
 from __future__ import annotations
 
 import json
-import operator
-from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
-from itertools import groupby, islice
+from itertools import groupby
 
 from django.db import connection, transaction
 from django.db.models import Max, Min
@@ -88,22 +86,9 @@ GAP_HEADER = (
     "gap_normalised",
     "gap_between",
 )
-# As in positions.csv, every column of words or slugs a person typed (spreadsheets.py).
-GAP_TEXT_COLUMNS = {
-    "negotiation",
-    "issue",
-    "issue_title",
-    "unit",
-    "actor",
-    "actor_name",
-    "value_option",
-    "summary",
-    "source",
-    "source_outlet",
-    "package",
-    "gap",
-    "gap_between",
-}
+# As in positions.csv, every column of words or slugs a person typed (spreadsheets.py), and the
+# gap's own words.
+GAP_TEXT_COLUMNS = (POSITION_TEXT_COLUMNS & set(GAP_HEADER)) | {"gap", "gap_between"}
 
 
 def _number(value) -> str:
@@ -559,51 +544,52 @@ def _hyphenated(uid: str) -> str:
 
 
 def _sqlite_chunks(negotiation_id: int, as_of: str) -> Iterator[bytes]:
-    # A line is a few runs of neighbouring cells from one origin: SQLite joins each run of own
-    # cells into one string, each lookup row is kept as its runs already joined, so a line costs
-    # a dozen values fetched and joined rather than thirty-three.
+    # A line is a few runs of neighbouring cells from one origin, selected in header order: for
+    # the position's own cells SQLite joins the run into one string; for a looked-up run the key
+    # is selected and replaced by the run, joined once per row it comes from. So a line costs a
+    # dozen values fetched and joined rather than thirty-three.
     runs = [(origin, list(names)) for origin, names in groupby(POSITION_HEADER, key=_origin)]
-    own_runs = [names for origin, names in runs if origin == "own"]
-    joined = [
-        " || ',' || ".join(
-            f"'{as_of}'" if name == "as_of" else _csv_ready(name, as_of) for name in names
-        )
-        for names in own_runs
-    ]
-    keys = [f"p.{key}" for key, _, _ in SQLITE_LOOKUPS]
+    selected = []
+    for origin, names in runs:
+        if origin == "id":
+            selected.append("p.uid")
+        elif origin == "own":
+            cells = (f"'{as_of}'" if name == "as_of" else _csv_ready(name, as_of) for name in names)
+            selected.append(" || ',' || ".join(cells))
+        else:
+            selected.append(f"p.{SQLITE_LOOKUPS[origin][0]}")
+    id_column = next(column for column, (origin, _) in enumerate(runs) if origin == "id")
     with connection.cursor() as positions, connection.cursor() as cursor:
         # The positions' SELECT first: while it is open, SQLite keeps the connection reading one
         # snapshot, so the lookups below see exactly the rows these positions point at, whatever
         # analysts save meanwhile (without taking the write lock, as a transaction would here).
         positions.execute(
-            f"SELECT p.uid, {', '.join(joined + keys)} FROM negotiations_position p "
+            f"SELECT {', '.join(selected)} FROM negotiations_position p "
             f"WHERE p.issue_id IN ({_NEGOTIATION_ISSUES.format(n=negotiation_id)}) "
             f"ORDER BY {POSITION_ORDER}"
         )
-        # A line's runs as assembled below, before going in header order: id, own, looked up.
-        assembled = [("id", 0)] + [("own", number) for number in range(len(own_runs))]
-        lookups = []
+        looked_up = []  # (a run's column in the row, {key: the run's cells as CSV})
         for index, (_key, aliases, rows) in enumerate(SQLITE_LOOKUPS):
-            served = [names for origin, names in runs if origin == index]
-            cells = [name for names in served for name in names]
-            shaped = ", ".join(_shaped(name, as_of) for name in cells)
+            served = [
+                (column, names) for column, (origin, names) in enumerate(runs) if origin == index
+            ]
+            shaped = ", ".join(_shaped(name, as_of) for _, names in served for name in names)
             cursor.execute(f"SELECT {aliases[0]}.id, {shaped} FROM {rows.format(n=negotiation_id)}")
-            table = {row[0]: _joined_runs(row[1:], served) for row in cursor.fetchall()}
-            table[None] = _joined_runs((None,) * len(cells), served)  # only for an empty key
-            lookups.append((1 + len(own_runs) + index, table))
-            assembled += [(index, number) for number in range(len(served))]
-        numbered, seen = [], Counter()
-        for origin, _names in runs:
-            numbered.append((origin, seen[origin]))
-            seen[origin] += 1
-        in_header_order = operator.itemgetter(*map(assembled.index, numbered))
-        own_end = 1 + len(own_runs)
+            fetched = cursor.fetchall()
+            first = 1  # after the row's id
+            for column, names in served:
+                end = first + len(names)
+                run = {row[0]: ",".join(map(csv_field, row[first:end])) for row in fetched}
+                run[None] = "," * (len(names) - 1)  # no such row (only for an empty key)
+                looked_up.append((column, run))
+                first = end
 
         def line_of(row: tuple) -> str:
-            parts = (_hyphenated(row[0]), *row[1:own_end])
-            for index, table in lookups:
-                parts += table[row[index]]
-            return ",".join(in_header_order(parts))
+            cells = list(row)
+            cells[id_column] = _hyphenated(cells[id_column])
+            for column, run in looked_up:
+                cells[column] = run[cells[column]]
+            return ",".join(cells)
 
         pending = [",".join(POSITION_HEADER)]
         size = 0
@@ -616,12 +602,6 @@ def _sqlite_chunks(negotiation_id: int, as_of: str) -> Iterator[bytes]:
                 pending, size = [], 0
     if pending:
         yield ("\n".join(pending) + "\n").encode()
-
-
-def _joined_runs(values: tuple, runs: list[list[str]]) -> tuple[str, ...]:
-    """A looked-up row's cells as CSV fields, joined run by run."""
-    fields = iter(map(csv_field, values))
-    return tuple(",".join(islice(fields, len(names))) for names in runs)
 
 
 @require_safe
