@@ -84,7 +84,7 @@ def days_of(position: Position) -> tuple[int, dt.date | None, dt.date | None]:
 def remember_days_before(sender, instance: Position, raw: bool = False, **kwargs) -> None:
     """The stored row's days, which the change may move (the form has already changed the
     instance in memory)."""
-    if not raw and instance.pk is not None:
+    if not raw and instance.pk is not None and not gap_days.in_bulk():
         stored = Position.objects.filter(pk=instance.pk)
         if connection.in_atomic_block:
             stored = stored.select_for_update()  # the committed row, not one a writer is changing
@@ -98,9 +98,6 @@ def remember_days_before(sender, instance: Position, raw: bool = False, **kwargs
 def position_changed(sender, instance: Position, raw: bool = False, **kwargs) -> None:
     """Move the stamp and keep the stored gap history in step with it (negotiations.gap_days)."""
     if raw:
-        return
-    if gap_days.in_bulk():
-        touch(Issue.objects.filter(pk=instance.issue_id).values_list("negotiation_id", flat=True))
         return
     changed = gap_days.earliest_days(
         [days_of(instance), instance.__dict__.pop("_days_before", None)]
