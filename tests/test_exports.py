@@ -233,6 +233,9 @@ TRICKY = [
     "'already quoted",
     'Quote " in the middle',
     "Tab\tinside",
+    "\tStarts with a tab",
+    "+972 said yes",
+    "@mediator",
     "Plain",
 ]
 

@@ -25,7 +25,13 @@ from django.views.decorators.http import require_safe
 from negotiations import gaps, snapshot
 from negotiations.forms import AsOfForm, TableQueryForm
 from negotiations.models import Issue, Negotiation, Position
-from negotiations.spreadsheets import POSITION_HEADER, POSITION_TEXT_COLUMNS, neutralise
+from negotiations.spreadsheets import (
+    FORMULA_STARTS,
+    POSITION_HEADER,
+    POSITION_TEXT_COLUMNS,
+    QUOTE,
+    neutralise,
+)
 from negotiations.views.conditional import (
     conditional_on_negotiation,
     conditional_uncached,
@@ -279,15 +285,22 @@ def gaps_json(request: HttpRequest, slug: str) -> HttpResponse:
 # Every position
 
 
+def sql_neutralised_starts() -> str:
+    """The first characters after which `neutralise` adds a quote, as an SQL list for this
+    database: the exports neutralise in SQL by the very rule the Python code follows."""
+    char = "chr" if connection.vendor == "postgresql" else "char"
+    return ", ".join(
+        "'" + start.replace("'", "''") + "'" if start.isprintable() else f"{char}({ord(start)})"
+        for start in (*FORMULA_STARTS, QUOTE)
+    )
+
+
 def _text(column: str, expression: str) -> str:
     """A text cell: empty as NULL (so both databases write it unquoted), formulas neutralised."""
-    if connection.vendor == "postgresql":
-        starts = "'=', '+', '-', '@', chr(9), chr(13), ''''"
-    else:
-        starts = SQLITE_FORMULA_STARTS
     return (
         f"CASE WHEN {expression} = '' THEN NULL "
-        f"WHEN substr({expression}, 1, 1) IN ({starts}) THEN '''' || {expression} "
+        f"WHEN substr({expression}, 1, 1) IN ({sql_neutralised_starts()}) "
+        f"THEN '''' || {expression} "
         f"ELSE {expression} END AS {column}"
     )
 
@@ -516,13 +529,10 @@ def _csv_ready(name: str, as_of: str) -> str:
     doubled = f"replace({text}, '\"', '\"\"')"
     return (
         f"CASE WHEN {text} IS NULL OR {text} = '' THEN '' "
-        f"WHEN substr({text}, 1, 1) IN ({SQLITE_FORMULA_STARTS}) THEN "
+        f"WHEN substr({text}, 1, 1) IN ({sql_neutralised_starts()}) THEN "
         f"CASE WHEN {needs_quotes} THEN '\"''' || {doubled} || '\"' ELSE '''' || {text} END "
         f"WHEN {needs_quotes} THEN '\"' || {doubled} || '\"' ELSE {text} END"
     )
-
-
-SQLITE_FORMULA_STARTS = "'=', '+', '-', '@', char(9), char(13), ''''"
 
 
 def _origin(name: str) -> str | int:
