@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import (
     MaxValueValidator,
@@ -25,7 +26,7 @@ from django.core.validators import (
 from django.db import connection, models
 from django.db.models import F, Q
 from django.db.models.functions import Length, RowNumber
-from django.db.models.lookups import Exact
+from django.db.models.lookups import Exact, Lookup
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -493,6 +494,17 @@ class PositionStatus(models.TextChoices):
 WITHDRAWN_STATUSES = (PositionStatus.DENIED, PositionStatus.RETRACTED)
 
 
+class EqualsAny(Lookup):
+    """`lhs = ANY(rhs)`, rhs an array (PostgreSQL)."""
+
+    lookup_name = "equals_any"
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY({rhs})", (*lhs_params, *rhs_params)
+
+
 class PositionQuerySet(models.QuerySet):
     def for_negotiation(self, negotiation: Negotiation) -> PositionQuerySet:
         return self.filter(issue__negotiation=negotiation)
@@ -533,8 +545,13 @@ class PositionQuerySet(models.QuerySet):
             Participant.objects.filter(negotiation=negotiation)
             .annotate(pair_issue=F("negotiation__issues__id"))
             .annotate(latest=models.Subquery(latest_for_pair))
+            .order_by()
             .values("latest")
         )
+        if connection.vendor == "postgresql":
+            # "= ANY(ARRAY(…))" runs the probes once, before the scan; "IN (…)" made PostgreSQL
+            # run each pair's probe twice (once to make the ids unique, once to fetch the row).
+            return self.filter(EqualsAny(F("pk"), ArraySubquery(pairs)))
         return self.filter(pk__in=pairs)
 
     def history_rows(

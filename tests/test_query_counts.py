@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from negotiations import snapshot
+from negotiations.models import Position
 from negotiations.synthetic import Shape, build
 
 AS_OF = dt.date(2025, 4, 14)
@@ -113,3 +114,23 @@ def test_issue_page_reads_stored_days_in_one_query_at_any_history_length(
         with django_assert_num_queries(8):
             response = fetch(client, url, {}, {})
         assert response.context["point_count"] > 0
+
+
+def probe_loops(plan: dict) -> list[int]:
+    """How many times each subplan of an EXPLAIN (ANALYZE, FORMAT JSON) plan ran."""
+    loops = [plan["Actual Loops"]] if plan.get("Parent Relationship") == "SubPlan" else []
+    for child in plan.get("Plans", []):
+        loops += probe_loops(child)
+    return loops
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="PostgreSQL's plan")
+def test_current_positions_probe_each_pair_once(short_and_long):
+    """12 issues × 8 actors: one index probe per pair, not two (as `IN (subquery)` made it)."""
+    for negotiation in short_and_long:
+        current = Position.objects.current_as_of(negotiation, AS_OF)
+        sql, params = current.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
+            plan = cursor.fetchone()[0][0]["Plan"]
+        assert probe_loops(plan) == [12 * 8]
