@@ -653,3 +653,146 @@ def test_a_party_rejecting_another_term_is_not_comparable_to_a_proposal():
     ]
     (distance,) = gaps.proposal_distances(END_OF_WAR, current, [ISRAEL])
     assert distance.describe(END_OF_WAR) == "not comparable"
+
+
+# ---------------------------------------------------------------------------------------------
+# Rules of docs/gaps.md not pinned above
+
+
+def test_positions_recorded_in_the_same_instant_go_to_the_one_entered_last():
+    same_instant = dt.datetime(2025, 4, 14, 9)
+    first = position(HAMAS, HOSTAGES, Stance.OFFER, exactly(8), recorded_at=same_instant)
+    second = position(HAMAS, HOSTAGES, Stance.OFFER, exactly(9), recorded_at=same_instant)
+    assert second.id > first.id
+    assert gaps.current_positions([second, first], APRIL_14)[(1, HAMAS.id)] is second
+
+
+def test_yes_no_offer_of_the_other_answer_is_opposed():
+    gap = gaps.issue_gap(
+        END_OF_WAR,
+        [
+            position(HAMAS, END_OF_WAR, Stance.DEMAND, True),
+            position(ISRAEL, END_OF_WAR, Stance.OFFER, False),
+        ],
+    )
+    assert (gap.state, gap.describe(), gap.normalised) == (GapState.APART, "opposed", 1.0)
+
+
+@pytest.mark.parametrize(
+    "issue, demanded, rejected",
+    [(HOSTAGES, exactly(11), between(20, 30)), (WITHDRAWAL, 2, 1)],
+    ids=["quantity", "scale"],
+)
+def test_rejecting_a_term_nobody_demands_answers_nothing(issue, demanded, rejected):
+    gap = gaps.issue_gap(
+        issue,
+        [
+            position(HAMAS, issue, Stance.DEMAND, demanded),
+            position(ISRAEL, issue, Stance.REJECTION, rejected),
+        ],
+    )
+    assert gap.state == GapState.NOT_ENOUGH
+    assert [p.actor for p in gap.unanswered] == [HAMAS]
+
+
+def test_demands_still_waiting_for_an_answer_are_listed_beside_a_computed_gap():
+    gap = gaps.issue_gap(
+        END_OF_WAR,
+        [
+            position(HAMAS, END_OF_WAR, Stance.DEMAND, True),
+            position(ISRAEL, END_OF_WAR, Stance.REJECTION, True),
+            # Israel refuses an end to the war; nobody has answered the factions' demand.
+            position(FACTIONS, END_OF_WAR, Stance.DEMAND, False),
+        ],
+    )
+    assert (gap.describe(), gap.between) == ("opposed", (HAMAS, ISRAEL))
+    assert [p.actor for p in gap.unanswered] == [FACTIONS]
+
+
+def test_open_ends_facing_each_other_overlap_or_stand_apart():
+    def gap(offered: Range) -> gaps.IssueGap:
+        return gaps.issue_gap(
+            HOSTAGES,
+            [
+                position(US, HOSTAGES, Stance.DEMAND, between(11, None)),
+                position(HAMAS, HOSTAGES, Stance.OFFER, offered),
+            ],
+        )
+
+    assert gap(between(None, 20)).describe() == "overlap: 11–20 hostages"
+    assert gap(between(15, None)).describe() == "overlap: at least 15 hostages"
+    assert (gap(between(None, 9)).describe(), round(gap(between(None, 9)).normalised, 2)) == (
+        "2 hostages apart",
+        0.18,
+    )
+
+
+def test_zero_is_a_number_like_any_other():
+    def gap(demanded: int, offered: int) -> gaps.IssueGap:
+        return gaps.issue_gap(
+            HOSTAGES,
+            [
+                position(US, HOSTAGES, Stance.DEMAND, exactly(demanded)),
+                position(HAMAS, HOSTAGES, Stance.OFFER, exactly(offered)),
+            ],
+        )
+
+    assert (gap(0, 0).describe(), gap(0, 0).normalised) == ("agreed: 0 hostages", 0.0)
+    assert (gap(5, 0).describe(), gap(5, 0).normalised) == ("5 hostages apart", 1.0)
+
+
+def test_widest_means_the_largest_normalised_gap_not_the_largest_distance():
+    gap = gaps.issue_gap(
+        HOSTAGES,
+        [
+            position(US, HOSTAGES, Stance.DEMAND, exactly(100)),
+            position(HAMAS, HOSTAGES, Stance.OFFER, exactly(95)),  # 5 ÷ 100 = 0.05
+            position(FACTIONS, HOSTAGES, Stance.OFFER, between(200, 10_000)),  # 100 ÷ 10,000
+        ],
+    )
+    assert (gap.describe(), gap.between) == ("5 hostages apart", (US, HAMAS))
+
+
+def test_between_pairs_normalised_alike_the_farther_apart_in_the_unit_is_the_gap():
+    gap = gaps.issue_gap(
+        HOSTAGES,
+        [
+            position(US, HOSTAGES, Stance.DEMAND, exactly(5)),
+            position(ISRAEL, HOSTAGES, Stance.REJECTION, exactly(5)),  # opposed: 1
+            position(HAMAS, HOSTAGES, Stance.OFFER, exactly(0)),  # 5 ÷ 5 = 1
+        ],
+    )
+    assert (gap.describe(), gap.between) == ("5 hostages apart", (US, HAMAS))
+
+
+def test_between_equally_wide_pairs_the_first_added_demander_then_answerer_is_named():
+    # Added to the negotiation in this order (a participant's id is the order it was added).
+    first, second, third, fourth = (
+        ActorRef(id, name, "party") for id, name in [(1, "A"), (2, "B"), (3, "C"), (4, "M")]
+    )
+    gap = gaps.issue_gap(
+        END_OF_WAR,
+        [
+            position(second, END_OF_WAR, Stance.DEMAND, True),
+            position(third, END_OF_WAR, Stance.DEMAND, False),
+            position(first, END_OF_WAR, Stance.OFFER, True),
+            position(fourth, END_OF_WAR, Stance.OFFER, False),
+        ],
+    )
+    # B–M and C–A are both opposed; B demands and was added before C.
+    assert (gap.describe(), gap.between) == ("opposed", (second, fourth))
+
+
+def test_the_table_sets_proposals_against_parties_only():
+    table = gaps.gap_table(
+        [HOSTAGES],
+        [ISRAEL, HAMAS, EGYPT, US, FACTIONS],
+        {
+            (HOSTAGES.id, EGYPT.id): position(EGYPT, HOSTAGES, Stance.PROPOSAL, exactly(8)),
+            (HOSTAGES.id, US.id): position(US, HOSTAGES, Stance.DEMAND, exactly(11)),
+            (HOSTAGES.id, FACTIONS.id): position(FACTIONS, HOSTAGES, Stance.OFFER, exactly(9)),
+        },
+        APRIL_14,
+    )
+    (row,) = table.rows
+    assert [distance.party for distance in row.proposals] == [ISRAEL, HAMAS]
