@@ -416,10 +416,11 @@ def issue_gap(
     """The gap on one issue between the current demands and the offers or rejections answering
     them, whoever holds them (a mediator pressing a demand counts).
 
-    The issue's gap is the widest pairing; between equally wide ones, the pair whose actors were
-    added to the negotiation first. "Not enough positions" when nobody demands anything or no
-    demand has an answer yet. `comparisons` remembers pairs already compared (by position ids)
-    across calls: a history compares the same pairs day after day.
+    The issue's gap is the widest pairing by normalised gap, then by distance in the unit or
+    steps; between pairings equal in both, the one whose demander was added to the negotiation
+    first, then whose answerer was (docs/gaps.md, rule 2). "Not enough positions" when nobody
+    demands anything or no demand has an answer yet. `comparisons` remembers pairs already
+    compared (by position ids) across calls: a history compares the same pairs day after day.
 
     >>> issue = IssueFacts(1, "Living hostages released", Kind.QUANTITY, "hostages", "hostage")
     >>> day, at = dt.date(2025, 4, 14), dt.datetime(2025, 4, 14)
