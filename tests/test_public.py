@@ -59,6 +59,20 @@ def test_gap_table_shows_positions_gaps_and_sources(client, seeded):
     assert "not enough positions Unanswered: Hamas" in page
 
 
+def test_demands_nobody_has_answered_are_listed_beside_a_computed_gap(client, db):
+    talks = builders.negotiation("talks")
+    hamas = builders.participant(talks, "hamas")
+    israel = builders.participant(talks, "israel")
+    factions = builders.participant(talks, "factions", role="stakeholder")
+    end_of_war = builders.issue(talks, "end-of-war", kind="yes_no")
+    report = builders.source()
+    builders.position(hamas, end_of_war, report, "demand", yes=True)
+    builders.position(israel, end_of_war, report, "rejection", yes=True)
+    builders.position(factions, end_of_war, report, "demand", yes=False)
+    page = text_of(client.get("/n/talks/", {"as_of": "2025-04-14"}))
+    assert "opposed Hamas vs Israel Unanswered: Factions" in page
+
+
 def test_gap_table_columns_are_parties_then_mediators_then_stakeholders(client, seeded):
     html = client.get(TABLE).content.decode()
     headers = re.findall(r'<th scope="col"><a href="[^"]+/actors/([^/]+)/"', html)
