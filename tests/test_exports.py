@@ -198,8 +198,12 @@ def test_gaps_json_describes_the_table_for_machines(client, seeded):
         "distance": 2.0,
         "normalised": pytest.approx(2 / 11),
         "between": ["US", "Hamas"],
+        "unanswered": [],
         "overlap": None,
     }
+    withdrawal = next(issue for issue in data["issues"] if issue["slug"] == "withdrawal")
+    assert withdrawal["gap"]["state"] == "not_enough"
+    assert withdrawal["gap"]["unanswered"] == ["Hamas"]
     assert hostages["positions"]["hamas"]["value"] == "9 hostages"
     assert hostages["positions"]["israel"] is None
     assert hostages["positions"]["hamas"]["source"]["grade"] == "C"

@@ -253,6 +253,7 @@ def gaps_json(request: HttpRequest, slug: str) -> HttpResponse:
                     "distance": None if row.gap.distance is None else float(row.gap.distance),
                     "normalised": row.gap.normalised,
                     "between": [a.name for a in row.gap.between] if row.gap.between else [],
+                    "unanswered": [demand.actor.name for demand in row.gap.unanswered],
                     "overlap": (
                         None
                         if row.gap.overlap is None
