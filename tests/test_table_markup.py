@@ -97,7 +97,7 @@ def test_a_range_chart_draws_bands_ticks_bars_points_and_labels_escaped():
         '<line class="axis" x1="10" x2="176" y1="14" y2="14"/>',
         '<text class="tick" x="10.0" y="10" text-anchor="middle">0</text>',
         '<text class="tick" x="176.0" y="10" text-anchor="middle">12</text>',
-        '<circle class="dot" cx="93.0" cy="26.0" r="4.5" fill="#fff" stroke="#c00">'
+        '<circle class="dot dot--hollow" cx="93.0" cy="26.0" r="4.5" fill="#fff" stroke="#c00">'
         "<title>A offer: 5</title></circle>",
         '<text class="label" x="184" y="26.0" dy="3">A</text>',
         '<line class="mark" x1="126.2" x2="176.0" y1="39.0" y2="39.0" '

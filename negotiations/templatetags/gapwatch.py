@@ -110,9 +110,9 @@ def range_chart_svg(chart: charts.RangeChart, slug: str) -> str:
     for mark in chart.marks:
         colour, description = escape(mark.colour), escape(mark.description)
         if mark.is_point:
-            fill = "#fff" if mark.hollow else colour
+            fill, kind = ("#fff", "dot dot--hollow") if mark.hollow else (colour, "dot")
             shapes.append(
-                f'<circle class="dot" cx="{mark.x1}" cy="{mark.y}" r="4.5" fill="{fill}" '
+                f'<circle class="{kind}" cx="{mark.x1}" cy="{mark.y}" r="4.5" fill="{fill}" '
                 f'stroke="{colour}"><title>{description}</title></circle>'
             )
         else:
