@@ -25,7 +25,7 @@ def check_not_future(day: dt.date) -> None:
             code="future",
         )
     if day < EARLIEST:
-        raise forms.ValidationError("Pick a date after 1900.", code="too_early")
+        raise forms.ValidationError("Pick a date from 1 January 1900 on.", code="too_early")
 
 
 class TableQueryForm(forms.Form):
@@ -36,7 +36,7 @@ class TableQueryForm(forms.Form):
     as_of = forms.DateField(
         label="As of",
         required=False,
-        widget=DateInput(),
+        widget=DateInput(attrs={"min": EARLIEST.isoformat()}),
         input_formats=["%Y-%m-%d"],
         validators=[check_not_future],
         error_messages={"invalid": "Enter the date as YYYY-MM-DD, e.g. 2025-04-14."},
@@ -48,7 +48,12 @@ class TableQueryForm(forms.Form):
         help_text="Leave out positions whose source was published after the as-of date.",
     )
     withdrawn = forms.BooleanField(label="Show denied and retracted claims", required=False)
-    sort = forms.ChoiceField(label="Order", choices=SORTS, required=False)
+    sort = forms.ChoiceField(
+        label="Order",
+        choices=SORTS,
+        required=False,
+        error_messages={"invalid_choice": "Order by “Issue order” or “Widest gap first”."},
+    )
 
     def resolved(self) -> "TableQuery":
         """The query to run: the form's values when valid, else today's default table."""

@@ -131,6 +131,7 @@ def test_only_what_had_been_reported_by_then(client, seeded):
         ("2025-02-30", "Enter the date as YYYY-MM-DD, e.g. 2025-04-14."),
         ("<script>", "Enter the date as YYYY-MM-DD, e.g. 2025-04-14."),
         ("2999-01-01", "1 January 2999 is in the future; pick a date up to today"),
+        ("1899-12-31", "Pick a date from 1 January 1900 on."),
     ],
 )
 def test_a_bad_date_gets_a_clear_message_and_todays_table(client, seeded, value, message):
@@ -178,8 +179,17 @@ def test_sorting_by_gap_puts_the_widest_first(client, seeded):
 
 
 def test_bad_sort_value_is_refused_with_a_message(client, seeded):
-    response = client.get(TABLE, {"sort": "sideways"})
+    response = client.get(TABLE, {"sort": "sideways", "as_of": "2025-04-13"})
     assert response.status_code == 400
+    page = text_of(response)
+    assert "Order by “Issue order” or “Widest gap first”. Showing today’s table instead." in page
+    assert f"Positions as of {timezone.localdate():%-d %B %Y} (today)" in page
+
+
+def test_the_date_control_offers_only_dates_the_table_takes(client, seeded):
+    html = client.get(TABLE).content.decode()
+    today = timezone.localdate().isoformat()
+    assert f'type="date" name="as_of" id="id_as_of" value="" min="1900-01-01" max="{today}"' in html
 
 
 def test_packages_are_listed_under_the_table(client, seeded):

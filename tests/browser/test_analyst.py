@@ -158,3 +158,62 @@ def test_import_a_csv_file(watched_page, live_server, analyst, tmp_path):
     page.get_by_role("button", name="Import 1 row").click()
     expect(page.locator(".messages")).to_contain_text("Imported 1 new")
     assert Position.objects.filter(summary="Imported through the browser").exists()
+
+
+def test_the_record_form_is_usable_from_the_keyboard(watched_page, live_server, analyst):
+    page = watched_page
+    sign_in(page, live_server)
+    page.goto(f"{live_server.url}/n/{SEED_SLUG}/?as_of=2025-04-14")
+    link = page.locator("#record-link-living-hostages-hamas")
+    link.focus()
+    page.keyboard.press("Enter")
+    row = page.locator("#record-living-hostages-hamas")
+    expect(row).to_be_visible()
+    # The focus moves into the form, and Escape closes it and gives the focus back to the link.
+    expect(row.locator(":focus")).to_have_count(1)
+    page.keyboard.press("Escape")
+    expect(row).to_have_count(0)
+    expect(link).to_be_focused()
+    # Opening the same cell's form twice gives one form, not two.
+    link.click()
+    expect(row).to_be_visible()
+    link.click()
+    page.wait_for_timeout(300)
+    expect(page.locator(".record-row")).to_have_count(1)
+    # Saving with a required field empty sends nothing: the browser points at the field.
+    requests = []
+    page.on("request", lambda request: requests.append(request.method))
+    row.get_by_role("button", name="Save position").click()
+    expect(row.get_by_label("Demand")).to_be_focused()
+    assert "POST" not in requests
+    # A save the server refuses puts the focus on the first field in error.
+    row.get_by_label("Offer").check()
+    row.get_by_label("Exactly (hostages)").fill("10")
+    row.get_by_label("Summary").fill("No source given")
+    row.get_by_label("Credibility").select_option("3")
+    row.get_by_role("button", name="Save position").click()
+    expect(row.locator(".field-error").first).to_be_visible()
+    expect(row.get_by_label("Source", exact=True)).to_be_focused()
+    # Cancel gives the focus back to the link.
+    row.get_by_role("link", name="Cancel").click()
+    expect(row).to_have_count(0)
+    expect(link).to_be_focused()
+
+
+def test_after_saving_the_focus_is_on_the_cell_s_link(watched_page, live_server, analyst):
+    page = watched_page
+    sign_in(page, live_server)
+    page.goto(f"{live_server.url}/n/{SEED_SLUG}/?as_of=2025-04-14")
+    page.locator("#record-link-living-hostages-hamas").click()
+    form = page.locator(".record-row form")
+    form.get_by_label("Offer").check()
+    form.get_by_label("Exactly (hostages)").fill("10")
+    form.get_by_label("Stated on").fill("2025-04-14")
+    form.get_by_label("Summary").fill("Would free ten")
+    form.get_by_label("Source", exact=True).select_option(
+        str(Source.objects.get(slug="araby-2025-04-14").pk)
+    )
+    form.get_by_label("Credibility").select_option("3")
+    form.get_by_role("button", name="Save position").click()
+    expect(page.locator("#issue-living-hostages .gap__words")).to_have_text("1 hostage apart")
+    expect(page.locator("#record-link-living-hostages-hamas")).to_be_focused()

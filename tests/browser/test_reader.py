@@ -100,3 +100,42 @@ def test_issue_page_chart_renders(watched_page, live_server, live_seeded):
     page.goto(f"{live_server.url}/n/{SEED_SLUG}/issues/living-hostages/")
     expect(page.locator("svg.history-chart title").first).to_contain_text("the gap over time")
     expect(page.locator("svg.history-chart circle")).to_have_count(2)
+
+
+def test_a_rejection_shows_on_the_range_chart_in_its_actor_s_colour(
+    watched_page, live_server, live_seeded
+):
+    page = watched_page
+    open_table(page, live_server, "?as_of=2025-04-14")
+    hollow = page.locator("#issue-end-of-war .dot--hollow")
+    expect(hollow).to_have_count(1)
+    colour = hollow.get_attribute("stroke")  # the actor's colour, "#rrggbb"
+    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    outline = hollow.evaluate("dot => getComputedStyle(dot).stroke")
+    assert outline == f"rgb({red}, {green}, {blue})"
+
+
+def test_a_date_the_control_cannot_take_is_refused_where_it_is_typed(
+    watched_page, live_server, live_seeded
+):
+    page = watched_page
+    open_table(page, live_server, "?as_of=2025-04-14")
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    date = page.locator("input[name=as_of]")
+    date.focus()  # the month: a date control takes its parts in order
+    page.keyboard.type("05052099")  # month, day, year, as a person types into the control
+    page.wait_for_timeout(1000)  # well past the form's 400 ms pause before it sends
+    # Nothing is sent, the table stays as it was, and the control is marked as refused.
+    assert not [url for url in requests if "as_of=" in url], requests
+    expect(page.locator("#gap-table caption")).to_contain_text("14 April 2025")
+    assert date.input_value() == "2099-05-05"
+    assert date.evaluate("input => input.validity.rangeOverflow") is True
+    assert date.evaluate("input => input.matches(':user-invalid')") is True
+    # Typing it part by part passed through dates the control takes (2025-05-14, 2025-05-05...):
+    # none was sent, only the date typed once the typing stops. A date it takes goes as usual.
+    date.fill("2025-04-13")
+    expect(page.locator("#gap-table caption")).to_contain_text("13 April 2025")
+    assert [url for url in requests if "as_of=" in url] == [
+        f"{live_server.url}/n/{SEED_SLUG}/?as_of=2025-04-13&sort=order"
+    ], requests

@@ -1,0 +1,60 @@
+// The few behaviours htmx does not give declaratively: focus and keys for the record form that
+// opens in place in the gap table. Served from our own origin: the CSP allows no inline script.
+(function () {
+  "use strict";
+
+  // "record-link-<issue>-<actor>" opens the row "record-<issue>-<actor>".
+  function linkOf(row) {
+    return document.getElementById(row.id.replace(/^record-/, "record-link-"));
+  }
+
+  function focusField(row) {
+    var field = row.querySelector("[aria-invalid=true]") ||
+      row.querySelector("input:not([type=hidden]), select, textarea");
+    if (field) field.focus();
+  }
+
+  var focusAfterSwap = null;  // the id of what gets the focus once the swap has settled
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    if (elt.matches(".record-link")) {
+      // A second click on the same cell's link goes to the form already open.
+      var open = document.getElementById(elt.id.replace(/^record-link-/, "record-"));
+      if (open) {
+        event.preventDefault();
+        focusField(open);
+      }
+    } else if (elt.matches(".record-row form")) {
+      // Saved: the refreshed row replaces the form; the cell's link takes the focus.
+      focusAfterSwap = linkOf(elt.closest(".record-row")).id;
+    } else if (elt.matches(".record-row [data-cancel]")) {
+      // Now: the row about to go is gone with its events before any "after" event could say so.
+      linkOf(elt.closest(".record-row")).focus();
+    }
+  });
+
+  document.addEventListener("htmx:load", function (event) {
+    var row = event.detail.elt;
+    if (row.matches && row.matches(".record-row")) {
+      focusAfterSwap = null;  // a new form, or the same one with its errors
+      focusField(row);
+    }
+  });
+
+  document.addEventListener("htmx:afterSettle", function () {
+    var target = focusAfterSwap && document.getElementById(focusAfterSwap);
+    focusAfterSwap = null;
+    if (target) target.focus();
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    var row = event.target.closest && event.target.closest(".record-row");
+    var cancel = row && row.querySelector("[data-cancel]");
+    if (cancel) {
+      event.preventDefault();
+      cancel.click();
+    }
+  });
+})();
