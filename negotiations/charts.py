@@ -225,6 +225,15 @@ class RoundBand:
     width: float
     label: str
 
+    @property
+    def label_anchor(self) -> str:
+        """A band in the right half is labelled leftwards from its end, inside the chart."""
+        return "end" if self.x > (H_LEFT + H_RIGHT) / 2 else "start"
+
+    @property
+    def label_x(self) -> float:
+        return round(self.x + self.width, 1) if self.label_anchor == "end" else self.x
+
 
 @dataclass(frozen=True)
 class HistoryChart:

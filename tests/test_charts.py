@@ -69,3 +69,14 @@ def test_days_without_a_gap_break_the_line():
     assert chart.points[0].y == charts.H_BOTTOM
     assert chart.path.startswith("M")  # the line starts at the first computed gap
     assert chart.path.count("M") == 1
+
+
+def test_a_round_near_the_right_edge_is_labelled_leftwards_from_its_end():
+    early, late = START, START + dt.timedelta(8)
+    chart = charts.history_chart(
+        HOSTAGES, history(10), [(early, early + dt.timedelta(1), "First"), (late, None, "Last")]
+    )
+    first, last = chart.rounds
+    assert (first.label_anchor, first.label_x) == ("start", first.x)
+    assert (last.label_anchor, last.label_x) == ("end", round(last.x + last.width, 1))
+    assert last.label_x <= charts.H_RIGHT

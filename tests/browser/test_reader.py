@@ -139,3 +139,23 @@ def test_a_date_the_control_cannot_take_is_refused_where_it_is_typed(
     assert [url for url in requests if "as_of=" in url] == [
         f"{live_server.url}/n/{SEED_SLUG}/?as_of=2025-04-13&sort=order"
     ], requests
+
+
+@pytest.mark.parametrize(
+    "path", ["", "issues/living-hostages/", "sources/", "changes/", "actors/hamas/"]
+)
+def test_no_page_scrolls_sideways_on_a_phone(watched_page, live_server, live_seeded, path):
+    page = watched_page
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(f"{live_server.url}/n/{SEED_SLUG}/{path}")
+    # Wide content (the gap table, the issue chart) scrolls inside its own box, not the page.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+
+
+def test_the_issue_chart_keeps_a_readable_size_on_a_phone(watched_page, live_server, live_seeded):
+    page = watched_page
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(f"{live_server.url}/n/{SEED_SLUG}/issues/living-hostages/")
+    chart = page.locator("svg.history-chart")
+    assert chart.bounding_box()["width"] >= 600  # its 11 px labels stay above 8 px on screen
+    assert page.locator(".chart-scroll").evaluate("box => box.scrollWidth > box.clientWidth")
