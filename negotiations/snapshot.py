@@ -201,6 +201,27 @@ def build_table(
     )
 
 
+def why_not_shown(
+    saved: Position, shown: Position | None, as_of: dt.date, known_by: dt.date | None
+) -> str | None:
+    """Why the table as of `as_of` shows `shown` rather than the just-saved position in its
+    cell, in words; None when it shows the saved one (docs/gaps.md, rule 1)."""
+    if shown is not None and shown.pk == saved.pk:
+        return None
+    if saved.stated_on > as_of:
+        return f"it was stated on {saved.stated_on:%-d %B %Y}, after the table's date"
+    if known_by is not None and saved.source.published_on > known_by:
+        return (
+            f"its source was published on {saved.source.published_on:%-d %B %Y}, and the table "
+            "shows only what had been reported by its date"
+        )
+    if saved.package_id and saved.package.is_conditional:
+        return "it is a term of a conditional package, which never replaces a standing position"
+    if shown is not None:
+        return f"the position stated on {shown.stated_on:%-d %B %Y} is later and stays current"
+    return "it does not stand on the table's date"
+
+
 def load_withdrawn(negotiation: Negotiation, as_of: dt.date) -> dict[tuple[int, int], Position]:
     """The latest denied or retracted claim of each participant on each issue, as of a date."""
     return {

@@ -8,8 +8,18 @@ import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
-from negotiations.models import Issue, Negotiation, Position, Round, Source, StoredGapHistory
+from negotiations.models import (
+    Issue,
+    Negotiation,
+    Package,
+    Position,
+    Round,
+    Source,
+    StoredGapHistory,
+)
+from negotiations.snapshot import why_not_shown
 from tests.conftest import SEED_SLUG
 
 pytestmark = pytest.mark.django_db
@@ -97,6 +107,14 @@ def test_analysts_see_record_controls(analyst_client):
 # Recording in place
 
 
+def test_record_form_starts_on_the_table_s_date(analyst_client):
+    html = analyst_client.get(RECORD, {"as_of": "2025-04-13"}).content.decode()
+    assert re.search(r'<input type="date" name="stated_on" value="2025-04-13"', html)
+    today = timezone.localdate().isoformat()
+    html = analyst_client.get(RECORD).content.decode()
+    assert re.search(rf'<input type="date" name="stated_on" value="{today}"', html)
+
+
 def test_record_form_fits_the_issue_kind(analyst_client):
     quantity = analyst_client.get(RECORD).content.decode()
     assert 'name="amount"' in quantity and 'name="value_bool"' not in quantity
@@ -128,6 +146,49 @@ def test_recording_with_htmx_swaps_in_the_updated_row_and_triggers_a_refresh(
     assert (position.value_min, position.value_max) == (10, 10)
     assert position.recorded_by == analyst
     assert position.history.get().history_user == analyst
+
+
+def saved_status(response) -> str:
+    found = re.search(
+        r'<p id="record-status" hx-swap-oob="innerHTML">(.*?)</p>', response.content.decode()
+    )
+    return unescape(found.group(1))
+
+
+def test_saving_in_place_says_what_was_saved(analyst_client):
+    response = analyst_client.post(
+        f"{RECORD}?as_of=2025-04-14", new_position_data(), headers={"HX-Request": "true"}
+    )
+    assert saved_status(response) == "Saved: Hamas · Living hostages released: Would free ten."
+
+
+@pytest.mark.parametrize(
+    "query, data, reason",
+    [
+        (
+            "as_of=2025-04-13",
+            {},
+            "it was stated on 14 April 2025, after the table's date",
+        ),
+        (
+            "as_of=2025-04-14",
+            {"stated_on": "2025-04-12"},
+            "the position stated on 14 April 2025 is later and stays current",
+        ),
+    ],
+)
+def test_saving_in_place_says_why_the_table_does_not_show_it(analyst_client, query, data, reason):
+    response = analyst_client.post(
+        f"{RECORD}?{query}", new_position_data(**data), headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200
+    assert saved_status(response).endswith(f"The table does not show it: {reason}.")
+    assert Position.objects.filter(summary="Would free ten").exists()
+
+
+def test_the_table_has_the_place_the_saved_message_goes(analyst_client):
+    html = analyst_client.get(TABLE).content.decode()
+    assert '<p class="notice no-print" id="record-status" role="status"></p>' in html
 
 
 @pytest.mark.parametrize("query", ["as_of=2025-04-14", "as_of=2025-04-14&withdrawn=on"])
@@ -534,3 +595,27 @@ def test_recording_refreshes_the_stored_gap_history_the_issue_page_shows(
     assert stored.basis == Negotiation.objects.get(pk=seeded.pk).data_changed_at
     assert stored.days[-1][2] == "1 hostage apart"
     assert "14 Apr 2025 1 hostage apart 1" in text_of(analyst_client.get(page))
+
+
+def test_why_a_saved_position_is_not_shown_covers_every_rule_that_hides_it():
+    april_13, april_14 = dt.date(2025, 4, 13), dt.date(2025, 4, 14)
+    report = Source(published_on=april_14)
+
+    def saved(**fields) -> Position:
+        return Position(pk=2, stated_on=fields.pop("stated_on", april_13), source=report, **fields)
+
+    other = Position(pk=1, stated_on=april_14, source=report)
+    assert why_not_shown(saved(), saved(), april_14, None) is None
+    assert why_not_shown(saved(stated_on=april_14), None, april_13, None) == (
+        "it was stated on 14 April 2025, after the table's date"
+    )
+    assert why_not_shown(saved(), None, april_13, april_13) == (
+        "its source was published on 14 April 2025, and the table shows only what had been "
+        "reported by its date"
+    )
+    assert why_not_shown(
+        saved(package=Package(pk=5, is_conditional=True)), other, april_14, None
+    ) == ("it is a term of a conditional package, which never replaces a standing position")
+    assert why_not_shown(saved(), other, april_14, None) == (
+        "the position stated on 14 April 2025 is later and stays current"
+    )

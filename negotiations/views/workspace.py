@@ -97,7 +97,13 @@ def record_position(request: HttpRequest, slug: str, issue: str, actor: str) -> 
     data = request.POST if request.method == "POST" else None
     new_source = NewSourceForm(data, prefix="new-source")
     form = PositionForm(
-        data, instance=position, issue=found_issue, participant=participant, new_source=new_source
+        data,
+        instance=position,
+        issue=found_issue,
+        participant=participant,
+        new_source=new_source,
+        # Opened from the table as of a date: most likely the day the analyst is reading about.
+        initial={"stated_on": query.as_of},
     )
     if request.method == "POST" and form.is_valid() and new_source.is_valid_or_empty():
         with transaction.atomic():
@@ -105,7 +111,7 @@ def record_position(request: HttpRequest, slug: str, issue: str, actor: str) -> 
                 position.source = new_source.save()
             form.save()
         if request.htmx:
-            return updated_row(request, negotiation, found_issue, participant, query)
+            return updated_row(request, negotiation, position, query)
         messages.success(request, f"Recorded: {position}.")
         return redirect(table_url(negotiation, query_string(request), f"issue-{found_issue.slug}"))
     context = {
@@ -126,11 +132,14 @@ def record_position(request: HttpRequest, slug: str, issue: str, actor: str) -> 
     return TemplateResponse(request, "negotiations/record.html", context, status=status)
 
 
-def updated_row(request, negotiation, issue, participant, query) -> HttpResponse:
-    """The issue's refreshed row in place of the form; other fragments refresh on the event."""
+def updated_row(request, negotiation, saved: Position, query) -> HttpResponse:
+    """The issue's refreshed row in place of the form, and a word on what was saved (and why
+    the row does not show it, when it does not); other fragments refresh on the event."""
+    issue, participant = saved.issue, saved.participant
     table = snapshot.load_table(negotiation, query.as_of, query.known_by, only=issue)
     (row,) = table.rows
     withdrawn = snapshot.load_withdrawn(negotiation, query.as_of) if query.show_withdrawn else {}
+    shown = next(cell.position for cell in row.cells if cell.participant.pk == participant.pk)
     response = TemplateResponse(
         request,
         "negotiations/record.html#saved",
@@ -140,6 +149,8 @@ def updated_row(request, negotiation, issue, participant, query) -> HttpResponse
             "participant": participant,
             "query": query,
             "can_record": True,
+            "saved": saved,
+            "not_shown": snapshot.why_not_shown(saved, shown, query.as_of, query.known_by),
         },
     )
     response = retarget(response, f"#issue-{issue.slug}")

@@ -217,3 +217,6 @@ def test_after_saving_the_focus_is_on_the_cell_s_link(watched_page, live_server,
     form.get_by_role("button", name="Save position").click()
     expect(page.locator("#issue-living-hostages .gap__words")).to_have_text("1 hostage apart")
     expect(page.locator("#record-link-living-hostages-hamas")).to_be_focused()
+    expect(page.locator("#record-status")).to_have_text(
+        "Saved: Hamas · Living hostages released: Would free ten."
+    )
