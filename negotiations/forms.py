@@ -557,6 +557,10 @@ class ReportPositionForm(ModelRulesForm):
 
 
 class BaseReportFormSet(forms.BaseModelFormSet):
+    default_error_messages = {
+        "too_few_forms": "Fill in at least one position: a report is saved with what it reports.",
+    }
+
     def __init__(self, *args, negotiation, **kwargs):
         from negotiations.models import Position
 

@@ -480,6 +480,18 @@ def test_one_bad_row_saves_nothing_of_the_report(analyst_client):
     assert not Position.objects.filter(summary="Ten").exists()
 
 
+def test_a_report_without_positions_is_refused_in_plain_words(analyst_client):
+    empty_row = {"stated_on": "", "credibility": ""}
+    response = analyst_client.post(
+        reverse("negotiations:new_report", args=[SEED_SLUG]), report_data([empty_row])
+    )
+    assert response.status_code == 422
+    assert "Fill in at least one position: a report is saved with what it reports." in unescape(
+        response.content.decode()
+    )
+    assert not Source.objects.filter(headline="Three positions").exists()
+
+
 def test_a_row_is_added_in_place(analyst_client):
     response = analyst_client.get(
         reverse("negotiations:new_report", args=[SEED_SLUG]),
