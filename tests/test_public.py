@@ -256,6 +256,7 @@ def test_issue_page_has_the_gap_over_time_and_every_position(client, seeded):
     assert "14 Apr 2025 2 hostages apart 2 0.18 US vs Hamas" in page
     assert "13 Apr 2025 not enough positions" in page
     assert "at least 11 hostages All the hostages it holds" in page  # conditional term, kept
+    assert "is never an actor's position in the gap table" in page  # and why it is not current
     assert "Cairo round" in page
 
 
