@@ -373,6 +373,11 @@ def test_delete_and_restore(analyst_client):
     deleted = text_of(analyst_client.get(reverse("negotiations:deleted", args=[SEED_SLUG])))
     assert "Hamas on Living hostages released: Raised the number it would free to nine" in deleted
     history_url = reverse("negotiations:history", args=["position", position.pk])
+    gone = analyst_client.get(history_url)
+    assert "This record is deleted. Restore a version to bring it back. Back to Gaza" in text_of(
+        gone
+    )
+    assert reverse("negotiations:deleted", args=[SEED_SLUG]) in gone.content.decode()
     created = position.history.get(history_type="+")
     assert analyst_client.post(history_url, {"history_id": created.history_id}).status_code == 302
     restored = Position.objects.get(uid=uid)

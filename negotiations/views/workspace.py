@@ -358,8 +358,19 @@ def record_history(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
             "current": current,
             "label": editing.label(versions[0]),
             "may_restore": may_restore,
+            "negotiation": negotiation_of(kind, versions[0]) if current is None else None,
         },
     )
+
+
+def negotiation_of(kind: str, version) -> Negotiation | None:
+    """The negotiation a deleted record belonged to, if it still exists (a source can serve
+    several: none)."""
+    if kind == "position":
+        return Negotiation.objects.filter(issues__pk=version.issue_id).first()
+    if kind == "round":
+        return Negotiation.objects.filter(pk=version.negotiation_id).first()
+    return None
 
 
 @require_safe
