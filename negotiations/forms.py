@@ -265,7 +265,7 @@ class PositionForm(ModelRulesForm):
         min_value=0,
         max_digits=14,
         decimal_places=2,
-        help_text="A single number…",
+        help_text="Exactly this many…",
     )
     source = SourcePicker(required=False, label="Source")
 
@@ -300,7 +300,10 @@ class PositionForm(ModelRulesForm):
             "value_option": "Option",
             "stated_on": "Stated on",
         }
-        help_texts = {"value_max": "…or a range; leave one end blank for an open range."}
+        help_texts = {
+            "value_max": "…or a range; leave one end blank for an open range (“at least 11”: "
+            "the lower end only)."
+        }
 
     version = VersionField(required=False)
 
