@@ -491,6 +491,17 @@ class ImportConfirmForm(forms.Form):
             return None
 
 
+class IssueSelect(forms.Select):
+    """Each issue's option says its kind (data-kind), so that the row shows the value fields of
+    the chosen issue's kind alone: done in CSS (:has), with no script."""
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        if getattr(value, "instance", None) is not None:
+            option["attrs"]["data-kind"] = value.instance.kind
+        return option
+
+
 class ReportPositionForm(ModelRulesForm):
     """One position in a new report: any actor, any issue of the negotiation."""
 
@@ -523,7 +534,11 @@ class ReportPositionForm(ModelRulesForm):
             "credibility",
             "conditions",
         ]
-        widgets = {"stated_on": DateInput(), "conditions": forms.TextInput()}
+        widgets = {
+            "stated_on": DateInput(),
+            "conditions": forms.TextInput(),
+            "issue": IssueSelect(),
+        }
         labels = {
             "participant": "Actor",
             "value_min": "From",

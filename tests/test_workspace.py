@@ -636,3 +636,12 @@ def test_why_a_saved_position_is_not_shown_covers_every_rule_that_hides_it():
     assert why_not_shown(saved(), other, april_14, None) == (
         "the position stated on 14 April 2025 is later and stays current"
     )
+
+
+def test_each_issue_of_a_report_row_says_its_kind(analyst_client):
+    html = analyst_client.get(reverse("negotiations:new_report", args=[SEED_SLUG])).content
+    end_of_war = Issue.objects.get(slug="end-of-war")
+    assert (
+        f'<option value="{end_of_war.pk}" data-kind="yes_no">{end_of_war.title}</option>'
+        in html.decode()
+    )

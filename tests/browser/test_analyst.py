@@ -99,9 +99,15 @@ def test_add_a_report_with_three_positions(watched_page, live_server, analyst):
         ),
         ("Israel", "Commitment to end the war", "rejection", {"Yes/no": "yes"}, "Still no"),
     ]
+    fields_of_kind = {"quantity": ("Exactly", "From", "To"), "yes/no": ("Yes/no",)}
+    value_labels = ("Exactly", "From", "To", "Yes/no", "Scale option")
     for row, (actor, issue, stance, values, summary) in zip(rows.all(), entries, strict=True):
         row.get_by_label("Actor").select_option(label=actor)
         row.get_by_label("Issue").select_option(label=issue)
+        # Only the value fields of the issue's kind show.
+        shown = fields_of_kind["yes/no" if "Yes/no" in values else "quantity"]
+        for label in value_labels:
+            expect(row.get_by_label(label, exact=True)).to_be_visible(visible=label in shown)
         row.get_by_label("Stance").select_option(stance)
         for label, value in values.items():
             field = row.get_by_label(label, exact=True)
