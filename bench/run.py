@@ -670,7 +670,19 @@ def machine() -> dict:
         "python": platform.python_version(),
         "django": django.get_version(),
         "postgresql": psycopg.connect(os.environ["DATABASE_URL"]).info.server_version,
+        "commit": code_version(),
     }
+
+
+def code_version() -> str:
+    """The commit measured, marked when the working tree differs from it."""
+
+    def git(*args: str) -> str:
+        result = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+        return result.stdout.strip() if result.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    return f"{commit} with uncommitted changes" if git("status", "--porcelain") else commit
 
 
 def targets(results: dict) -> list[tuple[str, bool, str]]:
@@ -766,7 +778,8 @@ def write_markdown(results: dict, path: Path) -> None:
         "# Benchmark results",
         "",
         f"Measured {m['date']} on {m['cores']} cores ({m['cpu']}), Python {m['python']}, "
-        f"Django {m['django']}, PostgreSQL {m['postgresql']}. Mode: "
+        f"Django {m['django']}, PostgreSQL {m['postgresql']}, code {m.get('commit', 'unknown')}. "
+        "Mode: "
         f"{'quick' if results['quick'] else 'full'}. Produced by `make bench` "
         "(`bench/run.py`); docs/performance.md explains every figure.",
         "",
