@@ -48,6 +48,25 @@
     if (target) target.focus();
   });
 
+  // htmx sends nothing from a form the browser finds invalid; say why. The as-of date says it
+  // beside the control: a bubble would take the focus mid-typing, and the browser then resets
+  // the part of the date being typed. Other forms show the browser's message on the field.
+  document.addEventListener("htmx:validation:halted", function (event) {
+    var errors = event.detail.errors || [];
+    if (!errors.length) return;
+    var problem = event.detail.elt.querySelector("#as-of-problem");
+    if (problem) {
+      problem.textContent = errors[0].message;
+    } else {
+      errors[0].elt.reportValidity();
+    }
+  });
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var problem = event.detail.elt.querySelector && event.detail.elt.querySelector("#as-of-problem");
+    if (problem) problem.textContent = "";
+  });
+
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape") return;
     var row = event.target.closest && event.target.closest(".record-row");

@@ -125,13 +125,16 @@ def test_a_date_the_control_cannot_take_is_refused_where_it_is_typed(
     date = page.locator("input[name=as_of]")
     date.focus()  # the month: a date control takes its parts in order
     page.keyboard.type("05052099")  # month, day, year, as a person types into the control
-    page.wait_for_timeout(1000)  # well past the form's 400 ms pause before it sends
+    page.wait_for_timeout(1200)  # well past the 700 ms the form waits after a date changes
     # Nothing is sent, the table stays as it was, and the control is marked as refused.
     assert not [url for url in requests if "as_of=" in url], requests
     expect(page.locator("#gap-table caption")).to_contain_text("14 April 2025")
     assert date.input_value() == "2099-05-05"
     assert date.evaluate("input => input.validity.rangeOverflow") is True
     assert date.evaluate("input => input.matches(':user-invalid')") is True
+    expect(page.locator("#as-of-problem")).to_have_text(
+        date.evaluate("input => input.validationMessage")
+    )
     # Typing it part by part passed through dates the control takes (2025-05-14, 2025-05-05...):
     # none was sent, only the date typed once the typing stops. A date it takes goes as usual.
     date.fill("2025-04-13")
@@ -159,3 +162,15 @@ def test_the_issue_chart_keeps_a_readable_size_on_a_phone(watched_page, live_ser
     chart = page.locator("svg.history-chart")
     assert chart.bounding_box()["width"] >= 600  # its 11 px labels stay above 8 px on screen
     assert page.locator(".chart-scroll").evaluate("box => box.scrollWidth > box.clientWidth")
+
+
+def test_a_slow_typist_can_type_a_date(watched_page, live_server, live_seeded):
+    page = watched_page
+    open_table(page, live_server, "?as_of=2025-04-14")
+    date = page.locator("input[name=as_of]")
+    date.focus()
+    # Pauses longer than the form waits: the year passes through 0002, 0020 and 0202 on its way.
+    page.keyboard.type("04102024", delay=900)
+    expect(date).to_have_value("2024-04-10")
+    expect(page.locator("#gap-table caption")).to_contain_text("10 April 2024")
+    expect(page.locator("#as-of-problem")).to_be_empty()
