@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "negotiations.middleware.HtmxFailureMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Readers' 304s and cached pages, before sessions, CSRF and authentication run.
     "negotiations.views.conditional.ReaderFastPathMiddleware",

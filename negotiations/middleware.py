@@ -1,12 +1,17 @@
-"""Request-wide behaviour: an absolute limit on how long a sign-in lasts. (A lost database
-connection is answered by the 500 handler, negotiations.views.errors.)"""
+"""Request-wide behaviour: an absolute limit on how long a sign-in lasts, and what a failed htmx
+request shows. (A lost database connection is answered by the 500 handler,
+negotiations.views.errors.)"""
 
 import time
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.http import HttpResponse
+from django.shortcuts import resolve_url
+from django.template.response import TemplateResponse
 
 SIGNED_IN_AT = "gapwatch_signed_in_at"  # set at sign-in by negotiations.signals
 
@@ -28,3 +33,64 @@ class AbsoluteSessionTimeoutMiddleware:
                 messages.info(request, "You were signed out after a long session; sign in again.")
                 return redirect_to_login(request.get_full_path())
         return self.get_response(request)
+
+
+class HtmxFailureMiddleware:
+    """What an htmx request that failed shows: a message at the top of the page, not the sign-in
+    page or an error page swapped into a table row, and not nothing.
+
+    htmx swaps what a request returns into its target, following redirects first: an ended
+    session sent the whole sign-in page into the gap table, and the form and what was typed
+    with it were gone. A 403 (a stale page's CSRF token, a permission withdrawn) or a 5xx was
+    not swapped at all, so nothing told the analyst the save had failed. Such answers go to
+    #page-alert instead (base.html), keeping their status; the page, its forms and what was
+    typed in them stay as they were. Outermost but for the headers' middleware, so that it
+    also sees the session time-out's redirect and the readers' fast path.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.login_path = resolve_url(settings.LOGIN_URL)
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.headers.get("HX-Request") != "true":
+            return response
+        if response.status_code in (301, 302, 303) and self.sends_to_sign_in(response):
+            page = urlsplit(request.headers.get("HX-Current-URL") or "/")
+            back_to = page.path + (f"?{page.query}" if page.query else "")
+            return self.alert(
+                request,
+                401,
+                "Your session has ended, so this was not saved. What you typed is still in the "
+                "form: copy it before you leave this page.",
+                sign_in=f"{self.login_path}?{urlencode({'next': back_to})}",
+            )
+        if response.status_code == 403:
+            return self.alert(
+                request,
+                403,
+                "This was refused and nothing was saved: this page may be out of date (for "
+                "example after signing in again elsewhere), or you may no longer be allowed to "
+                "do this. Reload the page and try again.",
+            )
+        if response.status_code >= 500:
+            return self.alert(
+                request,
+                response.status_code,
+                "Something went wrong on our side, and this may not have been saved. Reload the "
+                "page to check, then try again.",
+            )
+        return response
+
+    def sends_to_sign_in(self, response) -> bool:
+        return urlsplit(response.get("Location", "")).path == self.login_path
+
+    @staticmethod
+    def alert(request, status: int, message: str, sign_in: str = "") -> HttpResponse:
+        response = TemplateResponse(
+            request, "base.html#page-alert", {"alert": message, "sign_in": sign_in}, status=status
+        ).render()
+        response["HX-Retarget"] = "#page-alert"
+        response["HX-Reswap"] = "innerHTML"
+        return response

@@ -645,3 +645,52 @@ def test_each_issue_of_a_report_row_says_its_kind(analyst_client):
         f'<option value="{end_of_war.pk}" data-kind="yes_no">{end_of_war.title}</option>'
         in html.decode()
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# A failed htmx request says so at the top of the page, without touching the form
+
+
+HTMX_FROM_TABLE = {"HX-Request": "true", "HX-Current-URL": f"http://testserver{TABLE}?as_of=x"}
+
+
+def test_saving_in_place_after_the_session_ended_keeps_the_form_and_says_why(client, seeded):
+    response = client.post(RECORD, new_position_data(), headers=HTMX_FROM_TABLE)
+    assert response.status_code == 401
+    assert response["HX-Retarget"] == "#page-alert"
+    assert response["HX-Reswap"] == "innerHTML"
+    html = response.content.decode()
+    assert "Your session has ended, so this was not saved." in html
+    assert f'href="/accounts/login/?next={TABLE.replace("/", "%2F")}%3Fas_of%3Dx"' in html
+    assert "<html" not in html
+    assert not Position.objects.filter(summary="Would free ten").exists()
+    # Without htmx, the usual way: to the sign-in page and back.
+    assert client.post(RECORD, new_position_data())["Location"].startswith("/accounts/login/")
+
+
+def test_saving_in_place_from_a_stale_page_says_it_was_refused(analyst):
+    stale = Client(enforce_csrf_checks=True)
+    stale.force_login(analyst)
+    response = stale.post(RECORD, new_position_data(), headers=HTMX_FROM_TABLE)
+    assert response.status_code == 403
+    assert response["HX-Retarget"] == "#page-alert"
+    assert "This was refused and nothing was saved" in response.content.decode()
+    assert not Position.objects.filter(summary="Would free ten").exists()
+
+
+def test_a_server_error_in_place_is_reported_not_swallowed(analyst_client, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("negotiations.views.workspace.updated_row", broken)
+    analyst_client.raise_request_exception = False
+    response = analyst_client.post(RECORD, new_position_data(), headers=HTMX_FROM_TABLE)
+    assert response.status_code == 500
+    assert response["HX-Retarget"] == "#page-alert"
+    assert "Something went wrong on our side" in response.content.decode()
+
+
+def test_every_page_has_the_place_failures_are_shown(client, seeded):
+    assert '<div id="page-alert" class="page-alert" role="alert"></div>' in (
+        client.get(TABLE).content.decode()
+    )

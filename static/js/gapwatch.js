@@ -42,7 +42,9 @@
     }
   });
 
-  document.addEventListener("htmx:afterSettle", function () {
+  document.addEventListener("htmx:afterSettle", function (event) {
+    // A failure is shown at the top of the page (#page-alert): the focus stays in the form.
+    if (event.detail.target && event.detail.target.id === "page-alert") focusAfterSwap = null;
     var target = focusAfterSwap && document.getElementById(focusAfterSwap);
     focusAfterSwap = null;
     if (target) target.focus();

@@ -21,7 +21,7 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-EXPECTED_STATUS = re.compile(r"Failed to load resource: .* status of (400|409|422)\b")
+EXPECTED_STATUS = re.compile(r"Failed to load resource: .* status of (400|401|409|422)\b")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 

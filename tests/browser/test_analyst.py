@@ -226,3 +226,53 @@ def test_after_saving_the_focus_is_on_the_cell_s_link(watched_page, live_server,
     expect(page.locator("#record-status")).to_have_text(
         "Saved: Hamas · Living hostages released: Would free ten."
     )
+
+
+def test_saving_after_signing_out_elsewhere_keeps_what_was_typed(
+    watched_page, live_server, analyst
+):
+    page = watched_page
+    sign_in(page, live_server)
+    page.goto(f"{live_server.url}/n/{SEED_SLUG}/?as_of=2025-04-14")
+    page.locator("#record-link-living-hostages-hamas").click()
+    form = page.locator(".record-row form")
+    form.get_by_label("Offer").check()
+    form.get_by_label("Exactly (hostages)").fill("10")
+    form.get_by_label("Summary").fill("Typed before the session ended")
+    form.get_by_label("Source", exact=True).select_option(
+        str(Source.objects.get(slug="araby-2025-04-14").pk)
+    )
+    form.get_by_label("Credibility").select_option("3")
+    # Signed out in another tab of the same browser.
+    other = page.context.new_page()
+    other.goto(f"{live_server.url}/workspace/")
+    other.get_by_role("button", name="Sign out (ana)").click()
+    other.close()
+    form.get_by_role("button", name="Save position").click()
+    alert = page.locator("#page-alert")
+    expect(alert).to_contain_text("Your session has ended, so this was not saved.")
+    expect(alert.get_by_role("link", name="Sign in again")).to_be_visible()
+    expect(form.get_by_label("Summary")).to_have_value("Typed before the session ended")
+    expect(page.locator("main h1")).to_have_count(1)  # no sign-in page inside the table
+    assert not Position.objects.filter(summary="Typed before the session ended").exists()
+
+
+def test_the_word_on_a_save_is_in_sight_far_down_the_table(watched_page, live_server, analyst):
+    page = watched_page
+    page.set_viewport_size({"width": 1280, "height": 600})
+    sign_in(page, live_server)
+    page.goto(f"{live_server.url}/n/{SEED_SLUG}/?as_of=2025-04-13")
+    page.locator("#record-link-hostage-report-israel").click()
+    form = page.locator(".record-row form")
+    form.get_by_label("Offer").check()
+    form.get_by_label("yes").check()
+    form.get_by_label("Stated on").fill("2025-04-14")
+    form.get_by_label("Summary").fill("Will report on the hostages")
+    form.get_by_label("Source", exact=True).select_option(
+        str(Source.objects.get(slug="araby-2025-04-14").pk)
+    )
+    form.get_by_label("Credibility").select_option("3")
+    form.get_by_role("button", name="Save position").click()
+    status = page.locator("#record-status")
+    expect(status).to_contain_text("The table does not show it: it was stated on 14 April 2025")
+    expect(status).to_be_in_viewport()
