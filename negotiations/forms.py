@@ -7,6 +7,8 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
 
+from negotiations.gaps import format_number
+
 EARLIEST = dt.date(1900, 1, 1)
 
 
@@ -352,12 +354,16 @@ class PositionForm(ModelRulesForm):
             self.initial["stated_on"] = self.initial["stated_on"] or timezone.localdate()
         else:
             self.fields["source"].initial = self.instance.source_id
+            # Numbers as people write them: 9, not the column's 9.00.
+            for name in ("value_min", "value_max"):
+                if self.initial.get(name) is not None:
+                    self.initial[name] = format_number(self.initial[name])
             if (
                 self.instance.value_min is not None
                 and self.instance.value_min == (self.instance.value_max)
                 and "amount" in self.fields
             ):
-                self.initial["amount"] = self.instance.value_min
+                self.initial["amount"] = format_number(self.instance.value_min)
                 self.initial["value_min"] = self.initial["value_max"] = None
         self.fields["source"].offer(self.instance.source if self.instance.source_id else None)
         self.fields["stated_on"].validators.append(check_not_future)

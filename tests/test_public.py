@@ -436,3 +436,11 @@ def test_the_fast_path_leaves_fragments_and_private_pages_alone(client, seeded):
 
     touch([Negotiation.objects.get(slug=SEED_SLUG).pk])
     assert client.get(TABLE).status_code == 404
+
+
+def test_a_cell_s_package_link_keeps_the_table_s_date(client, seeded):
+    html = client.get(TABLE, {"as_of": "2025-04-13", "sort": "gap"}).content.decode()
+    assert (
+        f'<a class="badge badge--package" href="{TABLE}packages/egyptian-proposal/'
+        '?as_of=2025-04-13"' in html
+    )

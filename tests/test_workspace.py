@@ -694,3 +694,15 @@ def test_every_page_has_the_place_failures_are_shown(client, seeded):
     assert '<div id="page-alert" class="page-alert" role="alert"></div>' in (
         client.get(TABLE).content.decode()
     )
+
+
+def test_the_correct_form_shows_numbers_as_people_write_them(analyst_client):
+    html = analyst_client.get(
+        reverse("negotiations:edit_position", args=[hamas_nine().uid])
+    ).content.decode()
+    assert re.search(r'name="amount" value="9"', html)
+    pause = Position.objects.filter(issue__slug="pause-length", value_min__isnull=False).first()
+    html = analyst_client.get(
+        reverse("negotiations:edit_position", args=[pause.uid])
+    ).content.decode()
+    assert not re.search(r'value="\d+\.00"', html)

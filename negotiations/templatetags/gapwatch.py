@@ -30,9 +30,10 @@ VAGUE_MARKER = (
 
 
 @register.simple_tag
-def position_summary(position, negotiation, compact: bool = False) -> str:
+def position_summary(position, negotiation, compact: bool = False, query: str = "") -> str:
     """One position as table cells and lists show it: stance, value, date, source with grade and
-    credibility ("C2"), and markers for packages, conditions and vague wording.
+    credibility ("C2"), and markers for packages, conditions and vague wording. `query` (the
+    table's as-of date, as a query string) goes with the link to the package.
 
     Written in Python rather than as an included template: the gap table shows up to a hundred
     of these, and Django's include costs several times more than this function.
@@ -62,7 +63,7 @@ def position_summary(position, negotiation, compact: bool = False) -> str:
         package = position.package
         url = reverse("negotiations:package", args=[negotiation.slug, package.slug])
         markers.append(
-            f'<a class="badge badge--package" href="{escape(url)}" '
+            f'<a class="badge badge--package" href="{escape(url + query)}" '
             f'title="{PACKAGE_TITLE[package.is_conditional]}">'
             f"{'conditional package' if package.is_conditional else 'package'}</a>"
         )

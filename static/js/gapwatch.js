@@ -39,6 +39,8 @@
     if (row.matches && row.matches(".record-row")) {
       focusAfterSwap = null;  // a new form, or the same one with its errors
       focusField(row);
+    } else if (row.matches && row.matches(".report-row")) {
+      focusField(row);  // a row just added to a new report
     }
   });
 

@@ -88,6 +88,7 @@ def test_add_a_report_with_three_positions(watched_page, live_server, analyst):
     page.get_by_role("button", name="+ Add a position").click()
     rows = page.locator("fieldset.report-row")
     expect(rows).to_have_count(3)
+    expect(rows.nth(2).get_by_label("Actor")).to_be_focused()  # the row just added
     entries = [
         ("Hamas", "Living hostages released", "offer", {"Exactly": "10"}, "Ten"),
         (
