@@ -295,3 +295,36 @@ def test_restoring_a_round_restores_its_attendees(analyst_client):
     cairo.refresh_from_db()
     assert cairo.title == "Cairo round"
     assert set(cairo.attendees.values_list("pk", flat=True)) == original
+
+
+def test_sources_and_rounds_can_be_reached_for_editing(analyst_client, client):
+    sources = reverse("negotiations:sources", args=[SEED_SLUG])
+    html = analyst_client.get(sources).content.decode()
+    edit = reverse("negotiations:edit_source", args=["araby-2025-04-14"])
+    assert f'href="{edit}?next=/n/{SEED_SLUG}/sources/%23source-araby-2025-04-14"' in html
+    assert "Edit this source" not in client.get(sources).content.decode()  # readers
+    issue = reverse("negotiations:issue_history", args=[SEED_SLUG, "living-hostages"])
+    assert "Edit this round" in analyst_client.get(issue).content.decode()
+    assert "Edit this round" not in client.get(issue).content.decode()
+
+
+def test_saving_a_source_goes_back_where_the_analyst_came_from(analyst_client):
+    source = Source.objects.get(slug="araby-2025-04-14")
+    back = f"/n/{SEED_SLUG}/sources/#source-{source.slug}"
+    data = {
+        "outlet": source.outlet,
+        "headline": "A clearer headline",
+        "published_on": "2025-04-14",
+        "grade": source.grade,
+        "version": source.version,
+    }
+    url = reverse("negotiations:edit_source", args=[source.slug])
+    page = analyst_client.get(url, {"next": back}).content.decode()
+    assert f'href="{back}">Cancel</a>' in page
+    response = analyst_client.post(f"{url}?next={back.replace('#', '%23')}", data)
+    assert response["Location"] == back
+    # Only an address of this site: anything else stays on the source's own page.
+    source.refresh_from_db()
+    data["version"] = source.version
+    response = analyst_client.post(f"{url}?next=https://elsewhere.example/", data)
+    assert response["Location"] == url

@@ -17,6 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_safe
 from django_htmx.http import retarget, trigger_client_event
 
@@ -525,14 +526,23 @@ def add_report_row(request, negotiation, ReportFormSet) -> HttpResponse:
 def edit_source(request: HttpRequest, slug: str) -> HttpResponse:
     source = get_object_or_404(Source, slug=slug)
     form = SourceEditForm(request.POST or None, instance=source)
-    context = {"source": source, "form": form}
+    # Where the analyst came from (the sources page of a negotiation), if it is one of ours.
+    back = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = ""
+    context = {
+        "source": source,
+        "form": form,
+        "back": back,
+        "workspace_url": reverse("negotiations:workspace"),
+    }
     if request.method == "POST" and form.is_valid():
         try:
             editing.save_if_current(form.save(commit=False), form.cleaned_data["version"])
         except editing.StaleEdit as stale:
             return conflict_response(request, "negotiations/edit_source.html", context, stale)
         messages.success(request, "Source saved. The earlier version is kept in its history.")
-        return redirect(reverse("negotiations:edit_source", args=[source.slug]))
+        return redirect(back or reverse("negotiations:edit_source", args=[source.slug]))
     status = 422 if request.method == "POST" else 200
     return TemplateResponse(request, "negotiations/edit_source.html", context, status=status)
 
