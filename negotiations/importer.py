@@ -58,7 +58,7 @@ CSV_FIELD_LIMIT = 1_000_000
 @dataclass
 class RowPlan:
     line: int
-    action: str = "new"  # new, update, unchanged, error
+    action: str = "new"  # new, update, unchanged, recorded (a new row already on record), error
     messages: list[str] = field(default_factory=list)
     position: Position | None = None
     changes: list[editing.FieldChange] = field(default_factory=list)
@@ -113,6 +113,10 @@ class ImportPlan:
     @property
     def unchanged_count(self) -> int:
         return self.count("unchanged")
+
+    @property
+    def recorded_count(self) -> int:
+        return self.count("recorded")
 
     def messages(self) -> list[str]:
         return self.file_errors + [
@@ -326,7 +330,44 @@ def plan_import(
             progress(index + 1, len(rows))
     if progress:
         progress(len(rows), len(rows))
+    mark_already_recorded(plan)
     return plan
+
+
+# What makes two positions the same record: a row without an id that repeats one of these is
+# a position already on record, not a new one (say, the same file imported twice).
+SAME_RECORD = (
+    "issue_id",
+    "participant_id",
+    "stance",
+    "value_min",
+    "value_max",
+    "value_bool",
+    "value_option_id",
+    "stated_on",
+    "source_id",
+    "summary",
+)
+
+
+def mark_already_recorded(plan: ImportPlan) -> None:
+    """Plan new rows that repeat a stored position, or an earlier new row of the file, as
+    "recorded": importing them would store the same statement twice. One query."""
+    new_rows = [row for row in plan.rows if row.action == "new"]
+    if not new_rows:
+        return
+    on_record = set(
+        Position.objects.filter(
+            issue_id__in={row.position.issue_id for row in new_rows},
+            stated_on__in={row.position.stated_on for row in new_rows},
+        ).values_list(*SAME_RECORD)
+    )
+    for row in new_rows:
+        key = tuple(getattr(row.position, name) for name in SAME_RECORD)
+        if key in on_record:
+            row.action = "recorded"
+        else:
+            on_record.add(key)
 
 
 def plan_row(line, row, lookups, plan, target, seen_uids, now, index) -> RowPlan:
@@ -534,6 +575,7 @@ class ImportResult:
     updated: int
     unchanged: int
     sources: int
+    already_recorded: int = 0
 
 
 class ImportRefused(Exception):
@@ -554,6 +596,8 @@ def apply_import(plan: ImportPlan, user=None) -> ImportResult:
             new_positions = []
             for row in plan.rows:
                 position = row.position
+                if row.action in ("unchanged", "recorded"):
+                    continue
                 touched.add(position.issue.negotiation_id)
                 if row.action == "new":
                     position.recorded_by = user
@@ -576,4 +620,5 @@ def apply_import(plan: ImportPlan, user=None) -> ImportResult:
         updated=plan.count("update"),
         unchanged=plan.count("unchanged"),
         sources=len(plan.new_sources),
+        already_recorded=plan.count("recorded"),
     )

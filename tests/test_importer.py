@@ -200,3 +200,29 @@ def test_importpositions_shows_progress_on_large_files(client, seeded, tmp_path,
 def test_importpositions_names_a_missing_file(tmp_path, db):
     with pytest.raises(CommandError, match="Cannot read"):
         call_command("importpositions", str(tmp_path / "nope.csv"))
+
+
+def test_a_new_row_repeating_a_position_on_record_is_not_recorded_twice(client, seeded):
+    """The same rows imported twice (blank ids: new positions) are recorded once."""
+    rows = [
+        new_row(client, summary="Ten now", value_min="10", value_max="10"),
+        new_row(client, summary="Eleven now", value_min="11", value_max="11"),
+    ]
+    first = apply_import(plan_import(to_csv(rows)))
+    assert (first.created, first.already_recorded) == (2, 0)
+    again = plan_import(to_csv(rows))
+    assert again.ok
+    assert (again.new_count, again.recorded_count) == (0, 2)
+    second = apply_import(again)
+    assert (second.created, second.already_recorded) == (0, 2)
+    assert Position.objects.filter(summary__in=["Ten now", "Eleven now"]).count() == 2
+    # A row that differs in anything (here the value) is a new position after all.
+    changed = plan_import(to_csv([rows[0] | {"value_min": "12", "value_max": "12"}]))
+    assert (changed.new_count, changed.recorded_count) == (1, 0)
+
+
+def test_the_same_new_row_twice_in_one_file_is_recorded_once(client, seeded):
+    row = new_row(client, summary="Ten now", value_min="10", value_max="10")
+    plan = plan_import(to_csv([row, row]))
+    assert [planned.action for planned in plan.rows] == ["new", "recorded"]
+    assert apply_import(plan).created == 1

@@ -543,6 +543,15 @@ def test_import_previews_then_saves_all_rows(analyst_client):
     assert analyst_client.post(url, {"payload": payload}).status_code == 302
     assert Position.objects.filter(summary="A brand new row").count() == 1
     assert hamas_nine_renamed().version == 2
+    # The same file again: the new row is now on record, and nothing would be saved twice.
+    again = analyst_client.post(
+        url, {"file": SimpleUploadedFile("p.csv", content.encode(), "text/csv")}
+    )
+    page = text_of(again)
+    assert "26 rows 0 new 0 to update 25 unchanged 1 already on record 0 with problems" in page
+    assert "already on record (the same actor, issue, stance, value, date, source and summary)" in (
+        page
+    )
 
 
 def hamas_nine_renamed():

@@ -431,7 +431,8 @@ def import_positions(request: HttpRequest, slug: str) -> HttpResponse:
         messages.success(
             request,
             f"Imported {result.created} new and {result.updated} updated positions "
-            f"({result.unchanged} unchanged, {result.sources} new sources).",
+            f"({result.unchanged} unchanged, {result.already_recorded} already on record, "
+            f"{result.sources} new sources).",
         )
         return redirect(table_url(negotiation))
     upload = ImportUploadForm(request.POST, request.FILES)

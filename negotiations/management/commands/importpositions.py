@@ -35,9 +35,12 @@ class Command(BaseCommand):
                 f"Nothing was imported: {len(messages)} problem{'s' * (len(messages) != 1)}:\n"
                 + "\n".join(f"  {file}: {message}" for message in messages)
             )
+        recorded = plan.count("recorded")
         summary = (
             f"{plan.count('new')} new, {plan.count('update')} updated, "
-            f"{plan.count('unchanged')} unchanged positions; {len(plan.new_sources)} new sources"
+            f"{plan.count('unchanged')} unchanged positions"
+            + (f" ({recorded} already on record, skipped)" if recorded else "")
+            + f"; {len(plan.new_sources)} new sources"
         )
         if dry_run:
             self.stdout.write(f"{file}: the file is valid and would give {summary}.")
