@@ -364,6 +364,8 @@ def mark_already_recorded(plan: ImportPlan) -> None:
     )
     for row in new_rows:
         key = tuple(getattr(row.position, name) for name in SAME_RECORD)
+        if row.position.source_id is None:  # a source new in this file: known by its slug
+            key += (row.position.source.slug,)
         if key in on_record:
             row.action = "recorded"
         else:

@@ -43,54 +43,85 @@ class HtmxFailureMiddleware:
     session sent the whole sign-in page into the gap table, and the form and what was typed
     with it were gone. A 403 (a stale page's CSRF token, a permission withdrawn) or a 5xx was
     not swapped at all, so nothing told the analyst the save had failed. Such answers go to
-    #page-alert instead (base.html), keeping their status; the page, its forms and what was
-    typed in them stay as they were. Outermost but for the headers' middleware, so that it
-    also sees the session time-out's redirect and the readers' fast path.
+    #page-alert instead (base.html; static/js/gapwatch.js lets only these failures swap, and
+    says something itself about any other, such as a proxy's 502), keeping their status,
+    cookies and caching headers; the page, its forms and what was typed in them stay as they
+    were. Outermost but for the headers' middleware, so that it also sees the session
+    time-out's redirect and the readers' fast path.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
-        self.login_path = resolve_url(settings.LOGIN_URL)
 
     def __call__(self, request):
         response = self.get_response(request)
-        if request.headers.get("HX-Request") != "true":
-            return response
-        if response.status_code in (301, 302, 303) and self.sends_to_sign_in(response):
-            page = urlsplit(request.headers.get("HX-Current-URL") or "/")
-            back_to = page.path + (f"?{page.query}" if page.query else "")
+        if request.headers.get("HX-Request") != "true" or request.headers.get(
+            "HX-History-Restore-Request"
+        ):
+            return response  # a history restore loads a whole page: let it
+        saving = request.method not in ("GET", "HEAD")
+        login_path = resolve_url(settings.LOGIN_URL)
+        if response.status_code in (301, 302, 303) and self.sends_to(response, login_path):
             return self.alert(
                 request,
+                response,
                 401,
                 "Your session has ended, so this was not saved. What you typed is still in the "
-                "form: copy it before you leave this page.",
-                sign_in=f"{self.login_path}?{urlencode({'next': back_to})}",
+                "form: copy it before you leave this page."
+                if saving
+                else "Your session has ended.",
+                sign_in=f"{login_path}?{urlencode({'next': self.back_to(request)})}",
             )
         if response.status_code == 403:
             return self.alert(
                 request,
+                response,
                 403,
-                "This was refused and nothing was saved: this page may be out of date (for "
-                "example after signing in again elsewhere), or you may no longer be allowed to "
-                "do this. Reload the page and try again.",
+                ("This was refused and nothing was saved" if saving else "This was refused")
+                + ": this page may be out of date (for example after signing in again "
+                "elsewhere), or you may no longer be allowed to do this. Reload the page and "
+                "try again.",
             )
         if response.status_code >= 500:
             return self.alert(
                 request,
+                response,
                 response.status_code,
-                "Something went wrong on our side, and this may not have been saved. Reload the "
-                "page to check, then try again.",
+                "Something went wrong on our side"
+                + (
+                    ", and this may not have been saved. Reload the page to check"
+                    if saving
+                    else ". Reload the page"
+                )
+                + ", then try again.",
             )
         return response
 
-    def sends_to_sign_in(self, response) -> bool:
-        return urlsplit(response.get("Location", "")).path == self.login_path
+    @staticmethod
+    def sends_to(response, path: str) -> bool:
+        return urlsplit(response.get("Location", "")).path == path
 
     @staticmethod
-    def alert(request, status: int, message: str, sign_in: str = "") -> HttpResponse:
+    def back_to(request) -> str:
+        """The page the request came from (htmx says which), to return to after signing in."""
+        try:
+            page = urlsplit(request.headers.get("HX-Current-URL") or "/")
+        except ValueError:  # a malformed header: start from the home page
+            return "/"
+        return page.path + (f"?{page.query}" if page.query else "")
+
+    @staticmethod
+    def alert(request, original, status: int, message: str, sign_in: str = "") -> HttpResponse:
         response = TemplateResponse(
             request, "base.html#page-alert", {"alert": message, "sign_in": sign_in}, status=status
         ).render()
         response["HX-Retarget"] = "#page-alert"
         response["HX-Reswap"] = "innerHTML"
+        response["HX-Push-Url"] = "false"  # the page did not change: neither does its address
+        # What the original answer did besides its body still happens (a session ended by the
+        # time-out deletes its cookie).
+        response.cookies = original.cookies
+        for header in ("Vary", "Cache-Control"):
+            if header in original:
+                response[header] = original[header]
         return response

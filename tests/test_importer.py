@@ -226,3 +226,22 @@ def test_the_same_new_row_twice_in_one_file_is_recorded_once(client, seeded):
     plan = plan_import(to_csv([row, row]))
     assert [planned.action for planned in plan.rows] == ["new", "recorded"]
     assert apply_import(plan).created == 1
+
+
+def test_rows_citing_different_new_sources_are_different_positions(client, seeded):
+    def citing(slug: str) -> dict:
+        return new_row(
+            client,
+            summary="Ten now",
+            value_min="10",
+            value_max="10",
+            source=slug,
+            source_outlet="Axios",
+            source_headline=slug,
+            source_published_on="2025-04-15",
+            stated_on="2025-04-15",
+        )
+
+    plan = plan_import(to_csv([citing("axios-1"), citing("axios-2")]))
+    assert [row.action for row in plan.rows] == ["new", "new"]
+    assert apply_import(plan).created == 2

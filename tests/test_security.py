@@ -285,6 +285,35 @@ def test_sessions_end_a_fixed_time_after_sign_in(db, django_user_model, settings
     assert client.get(reverse("negotiations:workspace")).status_code == 302
 
 
+def test_a_session_ended_by_the_time_limit_ends_for_htmx_requests_too(
+    db, django_user_model, settings
+):
+    client, _ = signed_in_client(django_user_model)
+    session = client.session
+    session[SIGNED_IN_AT] = int(time.time()) - settings.GAPWATCH_SESSION_ABSOLUTE_SECONDS - 1
+    session.save()
+    response = client.get(
+        reverse("negotiations:workspace"),
+        headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/workspace/"},
+    )
+    # A message at the top of the page instead of the sign-in page swapped into it; the
+    # session's cookie is still cleared, and the address stays.
+    assert response.status_code == 401
+    assert response["HX-Retarget"] == "#page-alert"
+    assert response["HX-Push-Url"] == "false"
+    assert response.cookies[settings.SESSION_COOKIE_NAME]["max-age"] == 0
+    assert "next=%2Fworkspace%2F" in response.content.decode()
+
+
+def test_a_malformed_htmx_current_url_still_gets_the_message(db, django_user_model):
+    response = Client().post(
+        reverse("negotiations:record", args=["any", "issue", "actor"]),
+        headers={"HX-Request": "true", "HX-Current-URL": "http://[::1/x"},
+    )
+    assert response.status_code == 401
+    assert "next=%2F" in response.content.decode()
+
+
 # ---------------------------------------------------------------------------------------------
 # Static files in production: hashed, compressed, cached for a year
 

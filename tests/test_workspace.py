@@ -715,3 +715,10 @@ def test_the_correct_form_shows_numbers_as_people_write_them(analyst_client):
         reverse("negotiations:edit_position", args=[pause.uid])
     ).content.decode()
     assert not re.search(r'value="\d+\.00"', html)
+
+
+def test_the_record_form_on_its_own_page_is_a_plain_form(analyst_client):
+    page = analyst_client.get(RECORD).content.decode()
+    assert 'class="record-form"' in page and "hx-post" not in page and "data-cancel" not in page
+    inline = analyst_client.get(RECORD, headers={"HX-Request": "true"}).content.decode()
+    assert 'hx-target="closest .record-row"' in inline and "data-cancel" in inline

@@ -71,8 +71,40 @@
     if (problem) problem.textContent = "";
   });
 
+  // A failed request: the server's word on it (HtmxFailureMiddleware retargets it to
+  // #page-alert) is swapped in; anything else (a proxy's 502, a 404, no answer at all) is not
+  // swapped into the page, but said at the top of it. The form and what was typed stay.
+  function alertPage(message) {
+    var alert = document.getElementById("page-alert");
+    if (!alert) return;
+    var notice = document.createElement("p");
+    notice.className = "notice notice--error";
+    notice.textContent = message;
+    alert.replaceChildren(notice);
+  }
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var detail = event.detail;
+    if (detail.xhr.getResponseHeader("HX-Retarget") === "#page-alert") {
+      detail.shouldSwap = true;
+      detail.isError = false;
+    } else if (detail.xhr.status >= 400 && !detail.shouldSwap) {
+      alertPage("That did not work (the server answered " + detail.xhr.status + "), so " +
+        "nothing changed. Reload the page and try again.");
+    }
+  });
+
+  document.addEventListener("htmx:sendError", function () {
+    alertPage("The server could not be reached, so nothing changed. Check the connection " +
+      "and try again.");
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (!event.detail.successful) focusAfterSwap = null;  // nothing swapped: the focus stays
+  });
+
   document.addEventListener("keydown", function (event) {
-    if (event.key !== "Escape") return;
+    if (event.key !== "Escape" || event.isComposing || event.defaultPrevented) return;
     var row = event.target.closest && event.target.closest(".record-row");
     var cancel = row && row.querySelector("[data-cancel]");
     if (cancel) {

@@ -277,3 +277,30 @@ def test_the_word_on_a_save_is_in_sight_far_down_the_table(watched_page, live_se
     status = page.locator("#record-status")
     expect(status).to_contain_text("The table does not show it: it was stated on 14 April 2025")
     expect(status).to_be_in_viewport()
+
+
+def test_a_failure_between_here_and_the_server_is_said_and_the_form_kept(
+    watched_page, live_server, analyst
+):
+    page = watched_page
+    sign_in(page, live_server)
+    page.goto(f"{live_server.url}/n/{SEED_SLUG}/?as_of=2025-04-14")
+    page.locator("#record-link-living-hostages-hamas").click()
+    form = page.locator(".record-row form")
+    form.get_by_label("Offer").check()
+    form.get_by_label("Exactly (hostages)").fill("10")
+    form.get_by_label("Summary").fill("Sent while the proxy was down")
+    form.get_by_label("Source", exact=True).select_option(
+        str(Source.objects.get(slug="araby-2025-04-14").pk)
+    )
+    form.get_by_label("Credibility").select_option("3")
+    # A proxy in front of the app answers instead of it (its own page, no htmx headers).
+    page.route(
+        "**/record/living-hostages/hamas/**",
+        lambda route: route.fulfill(status=502, body="<html><h1>Bad gateway</h1></html>"),
+    )
+    form.get_by_role("button", name="Save position").click()
+    expect(page.locator("#page-alert")).to_contain_text("the server answered 502")
+    expect(form.get_by_label("Summary")).to_have_value("Sent while the proxy was down")
+    expect(page.get_by_role("heading", name="Bad gateway")).to_have_count(0)
+    page.problems.clear()  # the browser logs the 502 and htmx its error: expected here
