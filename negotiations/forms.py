@@ -410,6 +410,7 @@ class StatusForm(ModelRulesForm):
         fields = ["status", "status_attribution", "status_changed_on"]
         widgets = {"status": forms.RadioSelect, "status_changed_on": DateInput()}
         labels = {"status_attribution": "Who said so", "status_changed_on": "On"}
+        help_texts = {"status_changed_on": "Leave it blank for the day the report was published."}
 
     version = VersionField()
 
@@ -420,8 +421,6 @@ class StatusForm(ModelRulesForm):
         self.fields["status_source"].offer(self.instance.status_source)
         self.fields["status_source"].initial = self.instance.status_source_id
         self.fields["status_changed_on"].validators.append(check_not_future)
-        if not self.instance.status_changed_on:
-            self.initial["status_changed_on"] = timezone.localdate()
         self.fields["status"].choices = [c for c in self.fields["status"].choices if c[0]]
 
     def clean(self):
@@ -444,6 +443,10 @@ class StatusForm(ModelRulesForm):
             self.instance.status_source = None
             cleaned["status_attribution"] = ""
             cleaned["status_changed_on"] = None
+        elif not cleaned.get("status_changed_on") and self.instance.status_source is not None:
+            # Most reports of a denial are the day's news: blank means the report's own date
+            # (a default of today was refused for any report older than today).
+            cleaned["status_changed_on"] = self.instance.status_source.published_on
         return cleaned
 
 

@@ -352,6 +352,20 @@ def test_denying_a_position_removes_it_from_the_table_and_keeps_it_in_history(an
     assert "Denied by Taher al-Nunu" in text_of(issue)
 
 
+def test_a_denial_without_a_date_is_dated_by_its_report(analyst_client):
+    position = hamas_nine()
+    url = reverse("negotiations:change_status", args=[position.uid])
+    assert 'name="status_changed_on" value=' not in analyst_client.get(url).content.decode()
+    hamas_source = Source.objects.get(slug="hamas-al-nunu-2025-04-14")
+    response = analyst_client.post(
+        url,
+        {"status": "denied", "status_source": hamas_source.pk, "version": position.version},
+    )
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    position.refresh_from_db()
+    assert (position.status, position.status_changed_on) == ("denied", hamas_source.published_on)
+
+
 def test_a_denial_needs_its_source(analyst_client):
     position = hamas_nine()
     response = analyst_client.post(
