@@ -444,3 +444,18 @@ def test_a_cell_s_package_link_keeps_the_table_s_date(client, seeded):
         f'<a class="badge badge--package" href="{TABLE}packages/egyptian-proposal/'
         '?as_of=2025-04-13"' in html
     )
+
+
+def test_the_gap_table_markup_gives_assistive_technology_what_it_needs(client, seeded):
+    html = client.get(TABLE, {"as_of": "2025-04-13"}).content.decode()
+    # A scroll area a keyboard can reach, named for screen readers.
+    assert '<div class="table-scroll" tabindex="0" role="region" aria-label="Gap table' in html
+    # "No position" as text (an aria-label on a plain span is ignored).
+    assert '<span class="visually-hidden">No position</span>' in html
+    assert 'aria-label="No position"' not in html
+    # Every aria-describedby names an element that exists.
+    ids = set(re.findall(r' id="([^"]+)"', html))
+    described = {
+        i for value in re.findall(r'aria-describedby="([^"]+)"', html) for i in value.split()
+    }
+    assert described - {"as-of-error"} <= ids

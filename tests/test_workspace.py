@@ -734,5 +734,7 @@ def test_the_correct_form_shows_numbers_as_people_write_them(analyst_client):
 def test_the_record_form_on_its_own_page_is_a_plain_form(analyst_client):
     page = analyst_client.get(RECORD).content.decode()
     assert 'class="record-form"' in page and "hx-post" not in page and "data-cancel" not in page
+    assert "<h3>New position: Hamas" in page  # under the page's h1 and h2
     inline = analyst_client.get(RECORD, headers={"HX-Request": "true"}).content.decode()
     assert 'hx-target="closest .record-row"' in inline and "data-cancel" in inline
+    assert '<h2 class="record-form__title">New position: Hamas' in inline  # under the table's h1

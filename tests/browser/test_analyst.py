@@ -304,3 +304,23 @@ def test_a_failure_between_here_and_the_server_is_said_and_the_form_kept(
     expect(form.get_by_label("Summary")).to_have_value("Sent while the proxy was down")
     expect(page.get_by_role("heading", name="Bad gateway")).to_have_count(0)
     page.problems.clear()  # the browser logs the 502 and htmx its error: expected here
+
+
+@pytest.mark.parametrize("width", [375, 800])
+def test_a_focused_link_in_the_table_is_never_behind_the_issue_column(
+    watched_page, live_server, analyst, width
+):
+    page = watched_page
+    page.set_viewport_size({"width": width, "height": 800})
+    sign_in(page, live_server)
+    page.goto(f"{live_server.url}/n/{SEED_SLUG}/?as_of=2025-04-14")
+    scroller = page.locator(".table-scroll")
+    scroller.evaluate("box => { box.scrollLeft = box.scrollWidth }")  # read to the far right
+    link = page.locator("#record-link-living-hostages-israel")  # in the first actor column
+    link.focus()
+    issue_column = page.locator("#issue-living-hostages th[scope=row]").bounding_box()
+    box = link.bounding_box()
+    assert box["x"] >= issue_column["x"] + issue_column["width"] or box["y"] >= (
+        issue_column["y"] + issue_column["height"]
+    )
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width
