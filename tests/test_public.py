@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from negotiations.models import Negotiation, Position
+from negotiations.views import conditional
 from tests import builders
 from tests.conftest import SEED_SLUG
 
@@ -459,3 +460,18 @@ def test_the_gap_table_markup_gives_assistive_technology_what_it_needs(client, s
         i for value in re.findall(r'aria-describedby="([^"]+)"', html) for i in value.split()
     }
     assert described - {"as-of-error"} <= ids
+
+
+def test_a_deploy_that_changes_the_code_changes_every_etag(client, seeded, monkeypatch, tmp_path):
+    template = tmp_path / "templates" / "page.html"
+    template.parent.mkdir()
+    template.write_text("old markup")
+    before = conditional.code_version(tmp_path)
+    template.write_text("new markup")
+    assert conditional.code_version(tmp_path) != before
+    # A reader's copy from before the deploy is neither confirmed (304) nor served from the cache.
+    etag = client.get(TABLE)["ETag"]
+    monkeypatch.setattr(conditional, "CODE_VERSION", "the next release")
+    response = client.get(TABLE, headers={"If-None-Match": etag})
+    assert response.status_code == 200
+    assert response["ETag"] != etag

@@ -18,6 +18,7 @@ import hashlib
 import threading
 import time
 from functools import wraps
+from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
@@ -86,6 +87,24 @@ def forget_stamps() -> None:
 # ---------------------------------------------------------------------------------------------
 # ETags and Last-Modified
 
+CODE_FILES = (".py", ".html", ".css", ".js", ".svg")
+
+
+def code_version(root: Path) -> str:
+    """A digest of what pages are made from (templates, static files, the app's code). It is
+    part of every ETag and so of every cached page's key: after a deploy that changes any of
+    them, no reader is answered 304 or served a cached page the old code made."""
+    digest = hashlib.blake2b(digest_size=8)
+    for folder in ("templates", "static", "negotiations", "config"):
+        for path in sorted((root / folder).rglob("*")):
+            if path.suffix in CODE_FILES and path.is_file():
+                digest.update(str(path.relative_to(root)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+CODE_VERSION = code_version(Path(settings.BASE_DIR))
+
 
 def _variant(request: HttpRequest) -> str:
     """Page or fragment: read from the headers, so the fast path (before django-htmx has run)
@@ -107,6 +126,7 @@ def _viewer(request: HttpRequest) -> str:
 def _tag(request: HttpRequest, *parts: str, viewer: str | None = None) -> str:
     key = "|".join(
         [
+            CODE_VERSION,
             *parts,
             request.get_full_path(),
             timezone.localdate().isoformat(),  # "today" tables change at midnight
