@@ -1,5 +1,6 @@
 // The few behaviours htmx does not give declaratively: focus and keys for the record form that
-// opens in place in the gap table. Served from our own origin: the CSP allows no inline script.
+// opens in place in the gap table, why a form was not sent, and what a failed request did.
+// Served from our own origin: the CSP allows no inline script.
 (function () {
   "use strict";
 
@@ -18,6 +19,8 @@
 
   document.addEventListener("htmx:beforeRequest", function (event) {
     var elt = event.detail.elt;
+    var problem = elt.querySelector("[data-problem]");
+    if (problem) problem.textContent = "";  // sent after all: the earlier objection is void
     if (elt.matches(".record-link")) {
       // A second click on the same cell's link goes to the form already open.
       var open = document.getElementById(elt.id.replace(/^record-link-/, "record-"));
@@ -52,23 +55,19 @@
     if (target) target.focus();
   });
 
-  // htmx sends nothing from a form the browser finds invalid; say why. The as-of date says it
-  // beside the control: a bubble would take the focus mid-typing, and the browser then resets
-  // the part of the date being typed. Other forms show the browser's message on the field.
+  // htmx sends nothing from a form the browser finds invalid; say why. A form that sends as
+  // its controls change (the gap table's) says it in its [data-problem] element: a bubble would
+  // take the focus mid-typing, and the browser then resets the part of a date being typed.
+  // Other forms show the browser's message on the field.
   document.addEventListener("htmx:validation:halted", function (event) {
     var errors = event.detail.errors || [];
     if (!errors.length) return;
-    var problem = event.detail.elt.querySelector("#as-of-problem");
+    var problem = event.detail.elt.querySelector("[data-problem]");
     if (problem) {
       problem.textContent = errors[0].message;
     } else {
       errors[0].elt.reportValidity();
     }
-  });
-
-  document.addEventListener("htmx:beforeRequest", function (event) {
-    var problem = event.detail.elt.querySelector && event.detail.elt.querySelector("#as-of-problem");
-    if (problem) problem.textContent = "";
   });
 
   // A failed request: the server's word on it (HtmxFailureMiddleware retargets it to
