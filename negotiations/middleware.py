@@ -35,6 +35,27 @@ class AbsoluteSessionTimeoutMiddleware:
         return self.get_response(request)
 
 
+# What a failed htmx request says, for a request that saves (True) or only reads (False).
+SIGNED_OUT = {
+    True: "Your session has ended, so this was not saved. What you typed is still in the form: "
+    "copy it before you leave this page.",
+    False: "Your session has ended.",
+}
+WHY_REFUSED = (
+    ": this page may be out of date (for example after signing in again elsewhere), or you may "
+    "no longer be allowed to do this. Reload the page and try again."
+)
+REFUSED = {
+    True: "This was refused and nothing was saved" + WHY_REFUSED,
+    False: "This was refused" + WHY_REFUSED,
+}
+FAILED = {
+    True: "Something went wrong on our side, and this may not have been saved. Reload the page to "
+    "check, then try again.",
+    False: "Something went wrong on our side. Reload the page, then try again.",
+}
+
+
 class HtmxFailureMiddleware:
     """What an htmx request that failed shows: a message at the top of the page, not the sign-in
     page or an error page swapped into a table row, and not nothing.
@@ -60,41 +81,15 @@ class HtmxFailureMiddleware:
         ):
             return response  # a history restore loads a whole page: let it
         saving = request.method not in ("GET", "HEAD")
-        login_path = resolve_url(settings.LOGIN_URL)
-        if response.status_code in (301, 302, 303) and self.sends_to(response, login_path):
-            return self.alert(
-                request,
-                response,
-                401,
-                "Your session has ended, so this was not saved. What you typed is still in the "
-                "form: copy it before you leave this page."
-                if saving
-                else "Your session has ended.",
-                sign_in=f"{login_path}?{urlencode({'next': self.back_to(request)})}",
-            )
-        if response.status_code == 403:
-            return self.alert(
-                request,
-                response,
-                403,
-                ("This was refused and nothing was saved" if saving else "This was refused")
-                + ": this page may be out of date (for example after signing in again "
-                "elsewhere), or you may no longer be allowed to do this. Reload the page and "
-                "try again.",
-            )
-        if response.status_code >= 500:
-            return self.alert(
-                request,
-                response,
-                response.status_code,
-                "Something went wrong on our side"
-                + (
-                    ", and this may not have been saved. Reload the page to check"
-                    if saving
-                    else ". Reload the page"
-                )
-                + ", then try again.",
-            )
+        status = response.status_code
+        login = resolve_url(settings.LOGIN_URL)
+        if status in (301, 302, 303) and self.sends_to(response, login):
+            sign_in = f"{login}?{urlencode({'next': self.back_to(request)})}"
+            return self.alert(request, response, 401, SIGNED_OUT[saving], sign_in=sign_in)
+        if status == 403:
+            return self.alert(request, response, 403, REFUSED[saving])
+        if status >= 500:
+            return self.alert(request, response, status, FAILED[saving])
         return response
 
     @staticmethod
