@@ -670,11 +670,11 @@ def machine() -> dict:
         "python": platform.python_version(),
         "django": django.get_version(),
         "postgresql": psycopg.connect(os.environ["DATABASE_URL"]).info.server_version,
-        "commit": code_version(),
+        "commit": measured_commit(),
     }
 
 
-def code_version() -> str:
+def measured_commit() -> str:
     """The commit measured, marked when the working tree differs from it."""
 
     def git(*args: str) -> str:

@@ -577,7 +577,7 @@ class ImportResult:
     updated: int
     unchanged: int
     sources: int
-    already_recorded: int = 0
+    already_recorded: int
 
 
 class ImportRefused(Exception):

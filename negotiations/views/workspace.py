@@ -531,12 +531,7 @@ def edit_source(request: HttpRequest, slug: str) -> HttpResponse:
     back = request.GET.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         back = ""
-    context = {
-        "source": source,
-        "form": form,
-        "back": back,
-        "workspace_url": reverse("negotiations:workspace"),
-    }
+    context = {"source": source, "form": form, "back": back}
     if request.method == "POST" and form.is_valid():
         try:
             editing.save_if_current(form.save(commit=False), form.cleaned_data["version"])
