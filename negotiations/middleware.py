@@ -13,6 +13,8 @@ from django.http import HttpResponse
 from django.shortcuts import resolve_url
 from django.template.response import TemplateResponse
 
+from negotiations.views.conditional import wants_fragment
+
 SIGNED_IN_AT = "gapwatch_signed_in_at"  # set at sign-in by negotiations.signals
 
 
@@ -76,10 +78,8 @@ class HtmxFailureMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if request.headers.get("HX-Request") != "true" or request.headers.get(
-            "HX-History-Restore-Request"
-        ):
-            return response  # a history restore loads a whole page: let it
+        if not wants_fragment(request):
+            return response
         saving = request.method not in ("GET", "HEAD")
         status = response.status_code
         login = resolve_url(settings.LOGIN_URL)

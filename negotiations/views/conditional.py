@@ -106,13 +106,20 @@ def code_version(root: Path) -> str:
 CODE_VERSION = code_version(Path(settings.BASE_DIR))
 
 
-def _variant(request: HttpRequest) -> str:
-    """Page or fragment: read from the headers, so the fast path (before django-htmx has run)
-    and the full path agree."""
+def wants_fragment(request: HttpRequest) -> bool:
+    """An htmx request for a piece of a page (a history restore asks for a whole page). Read
+    from the headers, so that middleware running before django-htmx agrees with the views."""
     headers = request.headers
-    if headers.get("HX-Request") != "true" or headers.get("HX-History-Restore-Request") == "true":
+    return (
+        headers.get("HX-Request") == "true" and headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def _variant(request: HttpRequest) -> str:
+    """Page or fragment, so the fast path and the full path agree."""
+    if not wants_fragment(request):
         return "page"
-    return f"fragment {headers.get('HX-Target')}"
+    return f"fragment {request.headers.get('HX-Target')}"
 
 
 def _viewer(request: HttpRequest) -> str:
