@@ -1,5 +1,6 @@
-// The few behaviours htmx does not give declaratively: focus and keys for the record form that
-// opens in place in the gap table, why a form was not sent, and what a failed request did.
+// The few behaviours htmx does not give declaratively: focus, keys and a question before typing
+// is thrown away, for the record form that opens in place in the gap table; why a form was not
+// sent; and what a failed request did.
 // Served from our own origin: the CSP allows no inline script.
 (function () {
   "use strict";
@@ -32,9 +33,22 @@
       // Saved: the refreshed row replaces the form; the cell's link takes the focus.
       focusAfterSwap = linkOf(elt.closest(".record-row")).id;
     } else if (elt.matches(".record-row [data-cancel]")) {
+      var form = elt.closest("form");
+      if (form.hasAttribute("data-typed") &&
+          !window.confirm("Close the form? What you typed in it will be lost.")) {
+        event.preventDefault();
+        return;
+      }
       // Now: the row about to go is gone with its events before any "after" event could say so.
       linkOf(elt.closest(".record-row")).focus();
     }
+  });
+
+  // A record form someone has typed in (or that came back with errors, data-typed from the
+  // server) asks before Cancel or Escape throws the typing away.
+  document.addEventListener("input", function (event) {
+    var form = event.target.closest && event.target.closest(".record-row form");
+    if (form) form.setAttribute("data-typed", "");
   });
 
   document.addEventListener("htmx:load", function (event) {

@@ -213,10 +213,32 @@ def test_the_record_form_is_usable_from_the_keyboard(watched_page, live_server, 
     row.get_by_role("button", name="Save position").click()
     expect(row.locator(".field-error").first).to_be_visible()
     expect(row.get_by_label("Source", exact=True)).to_be_focused()
-    # Cancel gives the focus back to the link.
+    # What was typed is not thrown away without asking: Escape and Cancel ask first.
+    questions = []
+
+    def answer(dialog, accept: bool) -> None:
+        questions.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    page.once("dialog", lambda dialog: answer(dialog, accept=False))
+    page.keyboard.press("Escape")
+    page.wait_for_timeout(300)
+    expect(row).to_be_visible()
+    expect(row.get_by_label("Summary")).to_have_value("No source given")
+    # Cancel, confirmed, closes it and gives the focus back to the link.
+    page.once("dialog", lambda dialog: answer(dialog, accept=True))
     row.get_by_role("link", name="Cancel").click()
     expect(row).to_have_count(0)
     expect(link).to_be_focused()
+    assert questions == ["Close the form? What you typed in it will be lost."] * 2
+    # Typing alone, unsent, is enough for the question.
+    link.click()
+    row.get_by_label("Summary").fill("Typed, not sent")
+    page.once("dialog", lambda dialog: answer(dialog, accept=False))
+    row.get_by_role("link", name="Cancel").click()
+    page.wait_for_timeout(300)
+    expect(row).to_be_visible()
+    assert len(questions) == 3
 
 
 def test_saving_after_signing_out_elsewhere_keeps_what_was_typed(

@@ -174,3 +174,22 @@ def test_a_slow_typist_can_type_a_date(watched_page, live_server, live_seeded):
     expect(date).to_have_value("2024-04-10")
     expect(page.locator("#gap-table caption")).to_contain_text("10 April 2024")
     expect(page.locator("#as-of-problem")).to_be_empty()
+
+
+def test_pressing_enter_while_the_form_waits_sends_the_date_once(
+    watched_page, live_server, live_seeded
+):
+    page = watched_page
+    open_table(page, live_server, "?as_of=2025-04-14")
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.locator("input[name=as_of]").focus()
+    page.keyboard.type("04132025")
+    page.keyboard.press("Enter")  # within the 700 ms the form waits after a change
+    expect(page.locator("#gap-table caption")).to_contain_text("13 April 2025")
+    page.wait_for_timeout(1200)  # past the wait: the change it was waiting for went with Enter
+    assert [url for url in requests if "as_of=" in url] == [
+        f"{live_server.url}/n/{SEED_SLUG}/?as_of=2025-04-13&sort=order"
+    ], requests
+    page.go_back()  # one history entry for the one request
+    expect(page.locator("#gap-table caption")).to_contain_text("14 April 2025")
