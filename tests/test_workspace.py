@@ -149,8 +149,11 @@ def test_recording_with_htmx_swaps_in_the_updated_row_and_triggers_a_refresh(
 
 
 def saved_status(response) -> str:
+    """The word on a save, without the button that dismisses it."""
     found = re.search(
-        r'<p id="record-status" hx-swap-oob="innerHTML">(.*?)</p>', response.content.decode()
+        r'<p id="record-status" hx-swap-oob="innerHTML">(.*?) <button [^>]*data-dismiss[^>]*>'
+        r"Dismiss</button></p>",
+        response.content.decode(),
     )
     return unescape(found.group(1))
 

@@ -93,8 +93,17 @@
     var notice = document.createElement("p");
     notice.className = "notice notice--error";
     notice.textContent = message;
+    notice.append(document.getElementById("dismiss-button").content.cloneNode(true));
     alert.replaceChildren(notice);
   }
+
+  // A message about what the analyst did stays in sight until dismissed, or, for a failure,
+  // until a later request goes through.
+  document.addEventListener("click", function (event) {
+    var dismiss = event.target.closest && event.target.closest("[data-dismiss]");
+    var region = dismiss && dismiss.closest("#page-alert, #record-status");
+    if (region) region.replaceChildren();
+  });
 
   document.addEventListener("htmx:beforeSwap", function (event) {
     var detail = event.detail;
@@ -113,7 +122,13 @@
   });
 
   document.addEventListener("htmx:afterRequest", function (event) {
-    if (!event.detail.successful) focusAfterSwap = null;  // nothing swapped: the focus stays
+    var detail = event.detail;
+    if (!detail.successful) {
+      focusAfterSwap = null;  // nothing swapped: the focus stays
+    } else if (detail.xhr.getResponseHeader("HX-Retarget") !== "#page-alert") {
+      var alert = document.getElementById("page-alert");
+      if (alert) alert.replaceChildren();  // it went through: an earlier failure no longer stands
+    }
   });
 
   document.addEventListener("keydown", function (event) {

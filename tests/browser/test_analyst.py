@@ -58,10 +58,12 @@ def test_record_hamas_moving_to_ten_and_watch_the_gap_shrink_without_reload(
     expect(page.locator(".record-row")).to_have_count(0)
     # The cell's link takes the focus back, and the page says what was saved.
     expect(page.locator("#record-link-living-hostages-hamas")).to_be_focused()
-    expect(page.locator("#record-status")).to_have_text(
-        "Saved: Hamas · Living hostages released: Would free ten."
-    )
+    status = page.locator("#record-status")
+    expect(status).to_contain_text("Saved: Hamas · Living hostages released: Would free ten.")
     expect(page.locator("#summary")).to_contain_text("Widest gap")
+    status.get_by_role("button", name="Dismiss this message").click()
+    expect(status).to_be_empty()
+    expect(status).to_be_hidden()
     assert page.evaluate("window.__notReloaded") is True
     saved = Position.objects.get(summary="Would free ten")
     assert (saved.value_min, saved.recorded_by) == (10, analyst)
@@ -299,7 +301,15 @@ def test_a_failure_between_here_and_the_server_is_said_and_the_form_kept(
     expect(page.locator("#page-alert")).to_contain_text("the server answered 502")
     expect(form.get_by_label("Summary")).to_have_value("Sent while the proxy was down")
     expect(page.get_by_role("heading", name="Bad gateway")).to_have_count(0)
+    expect(
+        page.locator("#page-alert").get_by_role("button", name="Dismiss this message")
+    ).to_be_visible()
     page.problems.clear()  # the browser logs the 502 and htmx its error: expected here
+    # The proxy is back: the same form saves, and the failure no longer stands.
+    page.unroute("**/record/living-hostages/hamas/**")
+    form.get_by_role("button", name="Save position").click()
+    expect(page.locator("#record-status")).to_contain_text("Saved: Hamas")
+    expect(page.locator("#page-alert")).to_be_empty()
 
 
 @pytest.mark.parametrize("width", [375, 800])
