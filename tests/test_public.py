@@ -466,8 +466,14 @@ def test_a_deploy_that_changes_the_code_changes_every_etag(client, seeded, monke
     template = tmp_path / "templates" / "page.html"
     template.parent.mkdir()
     template.write_text("old markup")
+    (tmp_path / "pyproject.toml").write_text('[project]\ndependencies = ["Django>=6.1,<6.2"]\n')
     before = conditional.code_version(tmp_path)
     template.write_text("new markup")
+    assert conditional.code_version(tmp_path) != before
+    # A deploy that only upgrades a dependency changes it too.
+    before = conditional.code_version(tmp_path)
+    upgraded = {"Django": "6.1.99"}
+    monkeypatch.setattr(conditional.metadata, "version", lambda name: upgraded[name])
     assert conditional.code_version(tmp_path) != before
     # A reader's copy from before the deploy is neither confirmed (304) nor served from the cache.
     etag = client.get(TABLE)["ETag"]

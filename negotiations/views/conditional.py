@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import threading
 import time
+import tomllib
 from functools import wraps
+from importlib import metadata
 from pathlib import Path
 
 from django.conf import settings
@@ -91,16 +94,34 @@ CODE_FILES = (".py", ".html", ".css", ".js", ".svg")
 
 
 def code_version(root: Path) -> str:
-    """A digest of what pages are made from (templates, static files, the app's code). It is
-    part of every ETag and so of every cached page's key: after a deploy that changes any of
-    them, no reader is answered 304 or served a cached page the old code made."""
+    """A digest of what pages are made from (templates, static files, the app's code, and the
+    installed version of each dependency pyproject.toml declares: a new Django or django-htmx
+    can change the markup too). It is part of every ETag and so of every cached page's key:
+    after a deploy that changes any of them, no reader is answered 304 or served a cached page
+    the old code made."""
     digest = hashlib.blake2b(digest_size=8)
     for folder in ("templates", "static", "negotiations", "config"):
         for path in sorted((root / folder).rglob("*")):
             if path.suffix in CODE_FILES and path.is_file():
                 digest.update(str(path.relative_to(root)).encode())
                 digest.update(path.read_bytes())
+    for name in _dependencies(root / "pyproject.toml"):
+        digest.update(f"{name}=={_installed_version(name)}".encode())
     return digest.hexdigest()
+
+
+def _dependencies(pyproject: Path) -> list[str]:
+    if not pyproject.is_file():
+        return []
+    declared = tomllib.loads(pyproject.read_text())["project"]["dependencies"]
+    return [re.match(r"[A-Za-z0-9._-]+", requirement).group() for requirement in declared]
+
+
+def _installed_version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
 
 
 CODE_VERSION = code_version(Path(settings.BASE_DIR))
