@@ -222,13 +222,19 @@ def why_not_shown(
     return "it does not stand on the table's date"
 
 
-def load_withdrawn(negotiation: Negotiation, as_of: dt.date) -> dict[tuple[int, int], Position]:
-    """The latest denied or retracted claim of each participant on each issue, as of a date."""
+def load_withdrawn(
+    negotiation: Negotiation, as_of: dt.date, only: Issue | None = None
+) -> dict[tuple[int, int], Position]:
+    """The latest denied or retracted claim of each participant on each issue, as of a date;
+    with `only`, on that issue alone."""
+    candidates = Position.objects.withdrawn_by(as_of)
+    if only is not None:
+        candidates = candidates.filter(issue=only)
     return {
         (position.issue_id, position.participant_id): position
-        for position in Position.objects.latest_per_pair(
-            negotiation, Position.objects.withdrawn_by(as_of)
-        ).select_related("issue", *POSITION_RELATIONS)
+        for position in Position.objects.latest_per_pair(negotiation, candidates).select_related(
+            "issue", *POSITION_RELATIONS
+        )
     }
 
 

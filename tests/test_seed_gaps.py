@@ -83,6 +83,16 @@ def test_the_denied_disarmament_claim_is_not_hamass_current_position(seeded):
     assert Position.objects.filter(issue=disarmament.issue, status="denied").exists()
 
 
+def test_the_denied_claim_is_found_for_its_issue_alone_as_for_the_whole_table(seeded):
+    disarmament = Issue.objects.get(negotiation=seeded, slug="disarmament")
+    everywhere = snapshot.load_withdrawn(seeded, APRIL_14)
+    alone = snapshot.load_withdrawn(seeded, APRIL_14, only=disarmament)
+    assert alone  # the denied claim of Hamas
+    assert alone == {key: p for key, p in everywhere.items() if key[0] == disarmament.pk}
+    hostages = Issue.objects.get(negotiation=seeded, slug="living-hostages")
+    assert snapshot.load_withdrawn(seeded, APRIL_14, only=hostages) == {}
+
+
 def test_as_of_april_13_only_the_egyptian_proposal_stands(seeded):
     table = snapshot.load_table(seeded, APRIL_13)
     assert cell_values(row_for(table, "living-hostages")) == {"egypt": "8 hostages"}

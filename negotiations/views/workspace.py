@@ -139,7 +139,11 @@ def updated_row(request, negotiation, saved: Position, query) -> HttpResponse:
     issue, participant = saved.issue, saved.participant
     table = snapshot.load_table(negotiation, query.as_of, query.known_by, only=issue)
     (row,) = table.rows
-    withdrawn = snapshot.load_withdrawn(negotiation, query.as_of) if query.show_withdrawn else {}
+    withdrawn = (
+        snapshot.load_withdrawn(negotiation, query.as_of, only=issue)
+        if query.show_withdrawn
+        else {}
+    )
     shown = next(cell.position for cell in row.cells if cell.participant.pk == participant.pk)
     response = TemplateResponse(
         request,
