@@ -225,6 +225,7 @@ def carry_over(
     every other issue's days, still true, over to the new stamp. Days that were already behind
     the stamp stay behind (the next reader recomputes them in full). Must run in the
     transaction that made the change, after `lock_stamp`."""
+    actors = None  # read once, for the first issue that has stored days to refresh
     for issue_id, since in changed.items():
         stored = (
             StoredGapHistory.objects.select_for_update(of=("self",))
@@ -235,10 +236,11 @@ def carry_over(
         if stored is None:
             continue
         facts, ranks = issue_facts(stored.issue)
-        actors = {
-            participant.pk: actor_ref(participant)
-            for participant in load_participants(negotiation_id)
-        }
+        if actors is None:
+            actors = {
+                participant.pk: actor_ref(participant)
+                for participant in load_participants(negotiation_id)
+            }
         earlier = [day for day in stored.days if dt.date.fromisoformat(day[0]) < since]
         stored.days = earlier + encode(compute_days(stored.issue, facts, ranks, actors, since))
         stored.basis = after

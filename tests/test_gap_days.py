@@ -5,7 +5,8 @@ import random
 import uuid
 
 import pytest
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
+from django.test.utils import CaptureQueriesContext
 
 from negotiations import gap_days, gaps, snapshot
 from negotiations.models import Issue, Negotiation, Position, Round, StoredGapHistory
@@ -165,3 +166,27 @@ def test_an_import_leaves_the_stored_days_to_be_recomputed(db):
     issue.negotiation = Negotiation.objects.get(pk=negotiation.pk)
     assert gap_days.stored_days(issue, issue.negotiation.data_changed_at) is None
     assert gap_days.load_issue_history(issue).days == every_position_days(issue)
+
+
+def test_a_position_moved_to_another_issue_refreshes_both_reading_the_actors_once(db):
+    negotiation = builders.negotiation("moved")
+    israel = builders.participant(negotiation, "israel")
+    hamas = builders.participant(negotiation, "hamas")
+    hostages = builders.issue(negotiation, "hostages")
+    prisoners = builders.issue(negotiation, "prisoners")
+    wire = builders.source("wire", published_on=LAST_DAY)
+    builders.position(israel, hostages, wire, "demand", amount=11, stated_on=dt.date(2025, 4, 1))
+    builders.position(israel, prisoners, wire, "demand", amount=900, stated_on=dt.date(2025, 4, 1))
+    moved = builders.position(hamas, hostages, wire, "offer", amount=9, stated_on=LAST_DAY)
+    for issue in (hostages, prisoners):
+        issue.negotiation = Negotiation.objects.get(pk=negotiation.pk)
+        gap_days.load_issue_history(issue)  # computed and stored
+    moved.issue, moved.value_min, moved.value_max = prisoners, 700, 700
+    with CaptureQueriesContext(connection) as queries:
+        moved.save()
+    actors_read = [q for q in queries.captured_queries if "negotiations_actor" in q["sql"]]
+    assert len(actors_read) == 1, actors_read
+    stamp = current_stamp(negotiation)
+    for issue in (hostages, prisoners):
+        issue.negotiation = Negotiation.objects.get(pk=negotiation.pk)
+        assert tuple(gap_days.stored_days(issue, stamp)) == every_position_days(issue)
