@@ -585,7 +585,9 @@ class ReportPositionForm(ModelRulesForm):
 
 class BaseReportFormSet(forms.BaseModelFormSet):
     default_error_messages = {
-        "too_few_forms": "Fill in at least one position: a report is saved with what it reports.",
+        "too_few_forms": (
+            "Fill in at least one position: a report is saved together with its positions."
+        ),
     }
 
     def __init__(self, *args, negotiation, **kwargs):

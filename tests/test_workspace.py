@@ -508,8 +508,9 @@ def test_a_report_without_positions_is_refused_in_plain_words(analyst_client):
         reverse("negotiations:new_report", args=[SEED_SLUG]), report_data([empty_row])
     )
     assert response.status_code == 422
-    assert "Fill in at least one position: a report is saved with what it reports." in unescape(
-        response.content.decode()
+    assert (
+        "Fill in at least one position: a report is saved together with its positions."
+        in unescape(response.content.decode())
     )
     assert not Source.objects.filter(headline="Three positions").exists()
 
