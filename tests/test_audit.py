@@ -206,6 +206,7 @@ def test_two_concurrent_saves_one_wins_the_other_is_refused():
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
+        assert not thread.is_alive(), f"{thread.name} never finished"
     assert sorted(outcomes) == ["refused", "saved"]
     stored = Position.objects.get(pk=offer.pk)
     assert stored.version == loaded + 1

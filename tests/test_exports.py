@@ -309,7 +309,8 @@ def test_positions_csv_shows_one_state_of_the_data_while_an_analyst_saves(transa
         if not saved and "FROM negotiations_participant pt" in sql:
             thread = threading.Thread(target=analyst_recites_and_deletes_the_old_source)
             thread.start()
-            thread.join()
+            thread.join(timeout=60)
+            assert not thread.is_alive(), "the analyst's save never finished"
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(between_positions_and_lookups):

@@ -66,7 +66,8 @@ def run_together(*targets) -> list[Exception]:
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(timeout=60)
+        assert not thread.is_alive(), f"{thread.name} never finished"
     return errors
 
 
@@ -235,8 +236,9 @@ def test_a_reader_does_not_wait_for_an_unrelated_writer_on_sqlite(transactional_
         assert not connection.in_atomic_block
         assert Round.objects.count() == 0  # the connection still works
     finally:
-        thread.join()
+        thread.join(timeout=60)
         connection.close()
+    assert not thread.is_alive(), "the writer never finished"
     assert waited < 1
     assert not StoredGapHistory.objects.exists()
     view(issue)  # the writer is gone: now it stores

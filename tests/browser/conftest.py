@@ -25,18 +25,35 @@ EXPECTED_STATUS = re.compile(r"Failed to load resource: .* status of (400|401|40
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 
+# Some Playwright calls wait for chromium with no time limit (opening and closing a page among
+# them): a browser that stops answering would hang its test, and every later test on that
+# worker. So a browser test that takes two minutes (the slowest takes under 10 s) ends its
+# worker, after faulthandler has printed the stacks; xdist starts another worker for the tests
+# still to come, and the test runs once more, in a new browser (as it does after chromium closed
+# under it: TargetClosedError). Any other failure is not run again. A rerun shows in the
+# summary, and a test that fails twice fails the run.
+BROWSER_LIMITS = (
+    pytest.mark.timeout(120, method="thread"),
+    pytest.mark.flaky(reruns=1, only_rerun=["TargetClosedError"]),
+)
+
+
 def pytest_collection_modifyitems(config, items):
+    browser_tests = [item for item in items if "browser" in item.keywords]
     if Path(CHROMIUM).exists() or shutil.which("chromium"):
-        return
-    if os.environ.get("GAPWATCH_REQUIRE_BROWSER") == "1":
-        return  # the launch fails loudly: CI must not skip the browser tests
-    skip = pytest.mark.skip(
-        reason="Debian's chromium is not installed (apt-get install chromium); "
-        "browser tests skipped"
-    )
-    for item in items:
-        if "browser" in item.keywords:
-            item.add_marker(skip)
+        marks = BROWSER_LIMITS
+    elif os.environ.get("GAPWATCH_REQUIRE_BROWSER") == "1":
+        marks = BROWSER_LIMITS  # the launch fails loudly: CI must not skip the browser tests
+    else:
+        marks = (
+            pytest.mark.skip(
+                reason="Debian's chromium is not installed (apt-get install chromium); "
+                "browser tests skipped"
+            ),
+        )
+    for item in browser_tests:
+        for mark in marks:
+            item.add_marker(mark)
 
 
 @pytest.fixture(scope="session")
