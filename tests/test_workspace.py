@@ -214,6 +214,36 @@ def test_recording_without_javascript_redirects_back_to_the_table(analyst_client
     assert Position.objects.filter(summary="Would free ten").exists()
 
 
+def test_the_message_after_recording_is_shown_once_and_never_confirmed_by_a_304(analyst_client):
+    before = analyst_client.get(TABLE)
+    analyst_client.post(RECORD, new_position_data())
+    shown = analyst_client.get(TABLE)
+    assert "Recorded: Hamas" in shown.content.decode()
+    assert "ETag" not in shown  # nothing a later request could be answered 304 against
+    assert "no-store" in shown["Cache-Control"]
+    again = analyst_client.get(TABLE)
+    assert "Recorded: Hamas" not in again.content.decode()
+    assert again.status_code == 200 and again["ETag"] != before["ETag"]  # the data changed
+    assert analyst_client.get(TABLE, headers={"If-None-Match": again["ETag"]}).status_code == 304
+
+
+def test_a_readers_page_with_a_message_is_not_served_to_other_readers(seeded, client):
+    """A message can wait for someone signed out (a session that ran out): the public page that
+    shows it must not go into the readers' cache, or every reader would be told."""
+    from django.contrib.messages.storage.base import Message
+    from django.contrib.messages.storage.cookie import CookieStorage
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    storage = CookieStorage(RequestFactory().get("/"))
+    stored = HttpResponse()
+    storage._store([Message(20, "You were signed out after a long session")], stored)
+    client.cookies[CookieStorage.cookie_name] = stored.cookies[CookieStorage.cookie_name].value
+    assert "You were signed out" in client.get(TABLE).content.decode()
+    for reader in (client, Client()):
+        assert "You were signed out" not in reader.get(TABLE).content.decode()
+
+
 def test_summary_fragment_refreshes_on_its_own(analyst_client):
     response = analyst_client.get(
         TABLE, {"as_of": "2025-04-14"}, headers={"HX-Request": "true", "HX-Target": "summary"}
@@ -244,7 +274,7 @@ def test_bad_entries_come_back_in_the_form_with_422_and_save_nothing(
     html = response.content.decode()
     assert html.lstrip().startswith('<tr class="record-row"')
     assert message in html
-    assert f'id="id_{field}_error"' in html
+    assert f'id="id_living-hostages_hamas_{field}_error"' in html  # ids of the cell's own
     assert Position.objects.count() == before
 
 

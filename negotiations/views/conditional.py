@@ -24,12 +24,14 @@ from importlib import metadata
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.messages import get_messages
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import Resolver404, resolve
 from django.utils import timezone
-from django.utils.cache import get_conditional_response
+from django.utils.cache import add_never_cache_headers, get_conditional_response
 from django.utils.http import http_date, quote_etag
 from django.views.decorators.http import condition
 
@@ -224,9 +226,25 @@ def _cached_for_readers(view):
     return wrapped
 
 
+def _fresh_while_messages_wait(view, conditional_view):
+    """A page that shows one-time messages ("Recorded: …") is sent whole, neither confirmed by
+    a 304 nor taken from or put in the readers' cache, and the browser keeps no copy of it: else
+    the next visit, or every reader, would see the messages again."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs):
+        if len(get_messages(request)):  # counts them without marking them shown
+            response = view(request, *args, **kwargs)
+            add_never_cache_headers(response)
+            return response
+        return conditional_view(request, *args, **kwargs)
+
+    return wrapped
+
+
 def conditional_on_negotiation(view):
     """ETag/Last-Modified with 304s, then the readers' page cache, then the view."""
-    wrapped = _conditional(_cached_for_readers(view))
+    wrapped = _fresh_while_messages_wait(view, _conditional(_cached_for_readers(view)))
     wrapped.reader_fast_path = "cached"
     return wrapped
 
@@ -234,7 +252,7 @@ def conditional_on_negotiation(view):
 def conditional_uncached(view):
     """ETag/Last-Modified with 304s, without the page cache: for streamed exports, which are
     never held whole, and the feed, which renders its own way."""
-    wrapped = _conditional(view)
+    wrapped = _fresh_while_messages_wait(view, _conditional(view))
     wrapped.reader_fast_path = "conditional"
     return wrapped
 
@@ -255,8 +273,10 @@ class ReaderFastPathMiddleware:
         return response if response is not None else self.get_response(request)
 
     def answer(self, request: HttpRequest) -> HttpResponse | None:
-        if request.method != "GET" or settings.SESSION_COOKIE_NAME in request.COOKIES:
-            return None
+        if request.method != "GET" or not request.COOKIES.keys().isdisjoint(
+            (settings.SESSION_COOKIE_NAME, CookieStorage.cookie_name)
+        ):
+            return None  # signed in, or messages wait to be shown
         try:
             match = resolve(request.path_info)
         except Resolver404:
@@ -311,7 +331,11 @@ def _list_etag(request: HttpRequest, **kwargs) -> str:
     return _tag(request, "home", _latest_public_change(request).isoformat(), str(count))
 
 
-conditional_on_public_list = condition(
+_list_conditional = condition(
     etag_func=_list_etag,
     last_modified_func=lambda request, **kwargs: _latest_public_change(request),
 )
+
+
+def conditional_on_public_list(view):
+    return _fresh_while_messages_wait(view, _list_conditional(view))
