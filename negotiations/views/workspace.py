@@ -96,7 +96,10 @@ def record_position(request: HttpRequest, slug: str, issue: str, actor: str) -> 
     query = TableQueryForm(request.GET).resolved()
     position = Position(issue=found_issue, participant=participant, recorded_by=request.user)
     data = request.POST if request.method == "POST" else None
-    new_source = NewSourceForm(data, prefix="new-source")
+    # Forms for several cells can be open in the table at once: ids of their own, so that a
+    # label never reaches into another cell's form.
+    auto_id = f"id_{found_issue.slug}_{participant.actor.slug}_%s"
+    new_source = NewSourceForm(data, prefix="new-source", auto_id=auto_id)
     form = PositionForm(
         data,
         instance=position,
@@ -105,6 +108,7 @@ def record_position(request: HttpRequest, slug: str, issue: str, actor: str) -> 
         new_source=new_source,
         # Opened from the table as of a date: most likely the day the analyst is reading about.
         initial={"stated_on": query.as_of},
+        auto_id=auto_id,
     )
     if request.method == "POST" and form.is_valid() and new_source.is_valid_or_empty():
         with transaction.atomic():

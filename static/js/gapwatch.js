@@ -18,9 +18,17 @@
 
   var focusAfterSwap = null;  // the id of what gets the focus once the swap has settled
 
+  var DISCARD = "Close the form? What you typed in it will be lost.";
+
   document.addEventListener("htmx:beforeRequest", function (event) {
     var elt = event.detail.elt;
     var problem = elt.querySelector("[data-problem]");
+    if (elt.matches("[data-replaces-record-forms]") &&
+        document.querySelector(".record-row form[data-typed]") &&
+        !window.confirm("Show this table? What you typed in the open form will be lost.")) {
+      event.preventDefault();  // the table, and the form in it, stay
+      return;
+    }
     if (problem) problem.textContent = "";  // sent after all: the earlier objection is void
     if (elt.matches(".record-link")) {
       // A second click on the same cell's link goes to the form already open.
@@ -34,8 +42,7 @@
       focusAfterSwap = linkOf(elt.closest(".record-row")).id;
     } else if (elt.matches(".record-row [data-cancel]")) {
       var form = elt.closest("form");
-      if (form.hasAttribute("data-typed") &&
-          !window.confirm("Close the form? What you typed in it will be lost.")) {
+      if (form.hasAttribute("data-typed") && !window.confirm(DISCARD)) {
         event.preventDefault();
         return;
       }
@@ -87,9 +94,16 @@
   // A failed request: the server's word on it (HtmxFailureMiddleware retargets it to
   // #page-alert) is swapped in; anything else (a proxy's 502, a 404, no answer at all) is not
   // swapped into the page, but said at the top of it. The form and what was typed stay.
+  function clearStatus() {
+    // The word on an earlier save would sit over the failure's message, saying the opposite.
+    var status = document.getElementById("record-status");
+    if (status) status.replaceChildren();
+  }
+
   function alertPage(message) {
     var alert = document.getElementById("page-alert");
     if (!alert) return;
+    clearStatus();
     var notice = document.createElement("p");
     notice.className = "notice notice--error";
     notice.textContent = message;
@@ -102,7 +116,9 @@
   document.addEventListener("click", function (event) {
     var dismiss = event.target.closest && event.target.closest("[data-dismiss]");
     var region = dismiss && dismiss.closest("#page-alert, #record-status");
-    if (region) region.replaceChildren();
+    if (!region) return;
+    region.replaceChildren();
+    document.getElementById("main").focus();  // not lost to the top of the page with the button
   });
 
   document.addEventListener("htmx:beforeSwap", function (event) {
@@ -110,11 +126,20 @@
     if (detail.xhr.getResponseHeader("HX-Retarget") === "#page-alert") {
       detail.shouldSwap = true;
       detail.isError = false;
+      clearStatus();
     } else if (detail.xhr.status >= 400 && !detail.shouldSwap) {
       alertPage("That did not work (the server answered " + detail.xhr.status + "), so " +
         "nothing changed. Reload the page and try again.");
     }
   });
+
+  // In development (DEBUG) django-htmx's script puts a 400, 403, 404 or 500 answer in place of
+  // the whole page, to show Django's error pages. Here every one of them is meant for the page
+  // as above (a message at the top, the form kept): its listener, on the document, never hears
+  // of them. The runserver's console still has the traceback.
+  window.addEventListener("htmx:beforeOnLoad", function (event) {
+    if ([400, 403, 404, 500].indexOf(event.detail.xhr.status) >= 0) event.stopPropagation();
+  }, true);
 
   document.addEventListener("htmx:sendError", function () {
     alertPage("The server could not be reached, so nothing changed. Check the connection " +

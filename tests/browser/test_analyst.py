@@ -1,5 +1,7 @@
 """What an analyst does in the workspace, in a real browser."""
 
+import re
+
 import pytest
 from django.contrib.auth.models import Group
 from playwright.sync_api import expect
@@ -64,6 +66,7 @@ def test_record_hamas_moving_to_ten_and_watch_the_gap_shrink_without_reload(
     status.get_by_role("button", name="Dismiss this message").click()
     expect(status).to_be_empty()
     expect(status).to_be_hidden()
+    expect(page.locator("main")).to_be_focused()  # not lost to the top of the page
     assert page.evaluate("window.__notReloaded") is True
     saved = Position.objects.get(summary="Would free ten")
     assert (saved.value_min, saved.recorded_by) == (10, analyst)
@@ -280,6 +283,98 @@ def test_the_word_on_a_save_is_in_sight_far_down_the_table(watched_page, live_se
     status = page.locator("#record-status")
     expect(status).to_contain_text("The table does not show it: it was stated on 14 April 2025")
     expect(status).to_be_in_viewport()
+
+
+def test_a_failed_save_is_not_hidden_behind_the_word_on_an_earlier_one(
+    watched_page, live_server, analyst
+):
+    page = watched_page
+    page.set_viewport_size({"width": 375, "height": 800})
+    sign_in(page, live_server)
+    page.goto(f"{live_server.url}/n/{SEED_SLUG}/?as_of=2025-04-14")
+    page.locator("#record-link-living-hostages-hamas").click()
+    form = page.locator(".record-row form")
+    fill_offer(form, "Would free ten")
+    form.get_by_label("Exactly (hostages)").fill("10")
+    form.get_by_role("button", name="Save position").click()
+    status = page.locator("#record-status")
+    expect(status).to_contain_text("Saved: Hamas")
+    # On a phone the message wraps, and its Dismiss button stays inside it.
+    box, button = status.bounding_box(), status.get_by_role("button").bounding_box()
+    assert button["y"] + button["height"] <= box["y"] + box["height"]
+    assert page.locator(".table-scroll").bounding_box()["width"] >= box["width"] - 1
+    # The next save fails: its message replaces the word on the earlier one.
+    page.locator("#record-link-living-hostages-egypt").click()
+    form = page.locator(".record-row form")
+    fill_offer(form, "Sent while the proxy was down")
+    form.get_by_label("Exactly (hostages)").fill("9")
+    page.route("**/record/living-hostages/egypt/**", lambda route: route.fulfill(status=502))
+    form.get_by_role("button", name="Save position").click()
+    expect(page.locator("#page-alert")).to_contain_text("the server answered 502")
+    expect(status).to_be_empty()
+    page.problems.clear()  # the browser logs the 502 and htmx its error: expected here
+
+
+def test_two_open_forms_keep_to_themselves_and_the_table_asks_before_dropping_them(
+    watched_page, live_server, analyst
+):
+    page = watched_page
+    sign_in(page, live_server)
+    page.goto(f"{live_server.url}/n/{SEED_SLUG}/?as_of=2025-04-14")
+    page.locator("#record-link-living-hostages-hamas").click()
+    page.locator("#record-link-living-hostages-egypt").click()
+    expect(page.locator(".record-row")).to_have_count(2)
+    # No id twice in the page: a label of one form never reaches into the other.
+    duplicates = page.evaluate(
+        "() => { const ids = [...document.querySelectorAll('[id]')].map(e => e.id);"
+        " return ids.filter((id, i) => ids.indexOf(id) !== i); }"
+    )
+    assert duplicates == []
+    hamas = page.locator("#record-living-hostages-hamas")
+    egypt = page.locator("#record-living-hostages-egypt")
+    hamas.locator("label", has_text=re.compile(r"^Summary")).click()
+    page.keyboard.type("Typed in the Hamas form")
+    expect(hamas.get_by_label("Summary")).to_have_value("Typed in the Hamas form")
+    expect(egypt.get_by_label("Summary")).to_have_value("")
+    # Another order would replace the table and the typing in it: it asks first.
+    questions = []
+
+    def answer(dialog, accept: bool) -> None:
+        questions.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    page.once("dialog", lambda dialog: answer(dialog, accept=False))
+    page.get_by_label("Order").select_option("gap")
+    page.wait_for_timeout(500)
+    expect(hamas.get_by_label("Summary")).to_have_value("Typed in the Hamas form")
+    page.once("dialog", lambda dialog: answer(dialog, accept=True))
+    page.get_by_label("Order").select_option("order")
+    expect(page.locator(".record-row")).to_have_count(0)
+    assert questions == ["Show this table? What you typed in the open form will be lost."] * 2
+
+
+def test_in_development_a_refusal_is_said_in_the_page_not_in_place_of_it(
+    watched_page, live_server, analyst, settings
+):
+    """With DEBUG on (make run), django-htmx's script would put a 403 answer in place of the
+    whole page, losing what was typed."""
+    settings.DEBUG = True
+    page = watched_page
+    sign_in(page, live_server)
+    page.goto(f"{live_server.url}/n/{SEED_SLUG}/?as_of=2025-04-14")
+    assert page.locator("script[data-debug=True]").count() == 1  # django-htmx's debug script
+    page.locator("#record-link-living-hostages-hamas").click()
+    form = page.locator(".record-row form")
+    fill_offer(form, "Refused by the server")
+    page.route(
+        "**/record/living-hostages/hamas/**",
+        lambda route: route.fulfill(status=403, body="<h1>403 Forbidden</h1>"),
+    )
+    form.get_by_role("button", name="Save position").click()
+    expect(page.locator("#page-alert")).to_contain_text("the server answered 403")
+    expect(form.get_by_label("Summary")).to_have_value("Refused by the server")
+    expect(page.get_by_role("heading", name="403 Forbidden")).to_have_count(0)
+    page.problems.clear()  # the browser logs the 403: expected here
 
 
 def test_a_failure_between_here_and_the_server_is_said_and_the_form_kept(
