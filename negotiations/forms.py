@@ -30,10 +30,9 @@ def check_not_future(day: dt.date) -> None:
         raise forms.ValidationError("Pick a date from 1 January 1900 on.", code="too_early")
 
 
-class TableQueryForm(forms.Form):
-    """The gap table's controls: the as-of date, what to show, how to sort."""
-
-    SORTS = (("order", "Issue order"), ("gap", "Widest gap first"))
+class AsOfForm(forms.Form):
+    """An as-of date, and whether to keep to what had been reported by then: for exports and
+    package pages, which take nothing else from the table's controls."""
 
     as_of = forms.DateField(
         label="As of",
@@ -48,13 +47,6 @@ class TableQueryForm(forms.Form):
         label="Only what had been reported by then",
         required=False,
         help_text="Leave out positions whose source was published after the as-of date.",
-    )
-    withdrawn = forms.BooleanField(label="Show denied and retracted claims", required=False)
-    sort = forms.ChoiceField(
-        label="Order",
-        choices=SORTS,
-        required=False,
-        error_messages={"invalid_choice": "Order by “Issue order” or “Widest gap first”."},
     )
 
     def resolved(self) -> "TableQuery":
@@ -71,6 +63,20 @@ class TableQueryForm(forms.Form):
         )
 
 
+class TableQueryForm(AsOfForm):
+    """The gap table's controls: the as-of date, what to show, how to sort."""
+
+    SORTS = (("order", "Issue order"), ("gap", "Widest gap first"))
+
+    withdrawn = forms.BooleanField(label="Show denied and retracted claims", required=False)
+    sort = forms.ChoiceField(
+        label="Order",
+        choices=SORTS,
+        required=False,
+        error_messages={"invalid_choice": "Order by “Issue order” or “Widest gap first”."},
+    )
+
+
 class TableQuery:
     def __init__(self, as_of, known_by, show_withdrawn, sort, is_today):
         self.as_of = as_of
@@ -78,13 +84,6 @@ class TableQuery:
         self.show_withdrawn = show_withdrawn
         self.sort = sort
         self.is_today = is_today
-
-
-class AsOfForm(forms.Form):
-    """An as-of date alone, for exports and package views."""
-
-    as_of = TableQueryForm.base_fields["as_of"]
-    known = TableQueryForm.base_fields["known"]
 
 
 class PageForm(forms.Form):

@@ -220,6 +220,18 @@ def test_exports_refuse_a_bad_date_with_a_message(client, seeded, name):
     assert "Enter the date as YYYY-MM-DD" in response.content.decode()
 
 
+def test_a_table_control_these_pages_do_not_take_leaves_their_date_alone(client, seeded):
+    """A link copied from the table can carry its order and filters; a bad one must not turn
+    the exports (or the package page) into today's."""
+    query = {"as_of": "2025-04-14", "known": "on", "sort": "bogus", "withdrawn": "on"}
+    table = f"/n/{SEED_SLUG}/"
+    rows = csv.DictReader(io.StringIO(client.get(f"{table}gaps.csv", query).content.decode()))
+    assert {(row["as_of"], row["known_by"]) for row in rows} == {("2025-04-14", "2025-04-14")}
+    assert client.get(f"{table}gaps.json", query).json()["as_of"] == "2025-04-14"
+    package = client.get(f"{table}packages/egyptian-proposal/", query)
+    assert "each party’s position as of 14 April 2025" in package.content.decode()
+
+
 def test_a_cited_export_says_which_state_of_the_data_it_shows(client, seeded):
     response = client.get(
         reverse("negotiations:gaps_csv", args=[SEED_SLUG]), {"as_of": "2025-04-13", "known": "on"}

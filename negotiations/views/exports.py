@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from negotiations import gaps, snapshot
-from negotiations.forms import AsOfForm, TableQueryForm
+from negotiations.forms import AsOfForm
 from negotiations.models import Issue, Negotiation, Position
 from negotiations.spreadsheets import (
     FORMULA_STARTS,
@@ -155,7 +155,7 @@ def gaps_csv(request: HttpRequest, slug: str) -> HttpResponse:
     form = AsOfForm(request.GET)
     if not form.is_valid():
         return bad_query(request, negotiation, form)
-    query = TableQueryForm(request.GET).resolved()
+    query = form.resolved()
     table = snapshot.load_table(negotiation, query.as_of, query.known_by)
     lines = [",".join(GAP_HEADER)]
     for row in gap_rows(table):
@@ -214,7 +214,7 @@ def gaps_json(request: HttpRequest, slug: str) -> HttpResponse:
     form = AsOfForm(request.GET)
     if not form.is_valid():
         return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
-    query = TableQueryForm(request.GET).resolved()
+    query = form.resolved()
     table = snapshot.load_table(negotiation, query.as_of, query.known_by)
     document = {
         "negotiation": {

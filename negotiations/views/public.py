@@ -98,7 +98,7 @@ def gap_table(request: HttpRequest, slug: str) -> HttpResponse:
 def package_detail(request: HttpRequest, slug: str, package: str) -> HttpResponse:
     negotiation = readable_negotiation(request, slug)
     form = AsOfForm(request.GET)
-    query = TableQueryForm(request.GET).resolved()
+    query = form.resolved()
     table = snapshot.load_table(negotiation, query.as_of, query.known_by)
     compared = {found.slug: (found, against) for found, against in snapshot.load_packages(table)}
     if package not in compared:
