@@ -439,7 +439,12 @@ def test_restore_an_earlier_version(analyst_client):
     first = position.history.order_by("history_date").first()
     history_url = reverse("negotiations:history", args=["position", position.pk])
     assert "Typo here" in text_of(analyst_client.get(history_url))
-    analyst_client.post(history_url, {"history_id": first.history_id})
+    # A restore that does not say which version it replaces could undo changes never seen.
+    refused = analyst_client.post(history_url, {"history_id": first.history_id}, follow=True)
+    assert "Choose the version to restore from the list again." in text_of(refused)
+    position.refresh_from_db()
+    assert position.summary == "Typo here"
+    analyst_client.post(history_url, {"history_id": first.history_id, "version": position.version})
     position.refresh_from_db()
     assert position.summary == "Raised the number it would free to nine"
     assert position.history.count() == 3

@@ -334,6 +334,10 @@ def record_history(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
             expected = int(request.POST.get("version") or 0) or None
         except ValueError:
             expected = -1
+        if current is not None and expected is None:
+            # Without the version it replaces, a restore could undo changes never seen.
+            messages.error(request, "Choose the version to restore from the list again.")
+            return redirect(request.path)
         try:
             editing.restore(chosen, current, expected)
         except editing.StaleEdit as stale:
