@@ -8,8 +8,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
 
 from negotiations.gaps import format_number
-
-EARLIEST = dt.date(1900, 1, 1)
+from negotiations.models import EARLIEST_DATE as EARLIEST
 
 
 class DateInput(forms.DateInput):

@@ -31,6 +31,7 @@ from negotiations.models import (
     Position,
     ScaleOption,
     Source,
+    moment_on_record,
 )
 from negotiations.spreadsheets import POSITION_HEADER, POSITION_TEXT_COLUMNS, restore
 
@@ -197,6 +198,7 @@ def cell(row: dict[str, str], name: str) -> str:
 
 
 NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+CREDIBILITY = re.compile(r"^[1-6]$")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -242,7 +244,7 @@ def parse_timestamp(text: str) -> dt.datetime | None:
         moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(f"{text!r} is not a timestamp like 2025-04-15T09:30:00Z") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    return moment_on_record(moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -422,7 +424,7 @@ def plan_row(line, row, lookups, plan, target, seen_uids, now, index) -> RowPlan
                 f"{issue.slug}" + (f" ({keys})" if keys else " (it is not a scale)")
             )
     credibility = cell(row, "credibility")
-    if not (credibility.isascii() and credibility.isdigit()):
+    if not CREDIBILITY.match(credibility):
         result.error(f"credibility: {credibility!r} is not a whole number from 1 to 6")
     package = None
     if cell(row, "package"):

@@ -47,6 +47,34 @@ def not_in_future(value: dt.date) -> None:
         raise ValidationError("This date is in the future.", code="future_date")
 
 
+# No record of these talks goes back further; an earlier date is a typo (0025 for 2025).
+EARLIEST_DATE = dt.date(1900, 1, 1)
+
+
+def not_before_1900(value: dt.date) -> None:
+    if value < EARLIEST_DATE:
+        raise ValidationError("Pick a date from 1 January 1900 on.", code="too_early")
+
+
+def moment_on_record(moment: dt.datetime) -> dt.datetime:
+    """A recorded time given in a file (the importer, the seed loader): from 1900 on and not in
+    the future, give or take a minute of clock difference. Raises ValueError otherwise."""
+    if moment < dt.datetime.combine(EARLIEST_DATE, dt.time(), dt.UTC):
+        raise ValueError(f"{moment.isoformat()} is before 1 January 1900")
+    if moment > timezone.now() + dt.timedelta(minutes=1):
+        raise ValueError(f"{moment.isoformat()} is in the future")
+    return moment
+
+
+def from_1900(field: str, name: str) -> models.CheckConstraint:
+    """The database's side of not_before_1900 (the future moves: it is checked in forms)."""
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gte": EARLIEST_DATE}),
+        name=name,
+        violation_error_message="Pick a date from 1 January 1900 on.",
+    )
+
+
 class Versioned(models.Model):
     """A record that carries a version, so that a save from a stale form can be refused.
 
@@ -343,7 +371,7 @@ class Source(Versioned):
     outlet = models.CharField(max_length=200)
     headline = models.CharField(max_length=300)
     url = models.CharField("URL", max_length=500, blank=True, validators=[http_url])
-    published_on = models.DateField(validators=[not_in_future])
+    published_on = models.DateField(validators=[not_in_future, not_before_1900])
     grade = models.CharField(
         "reliability grade",
         max_length=1,
@@ -358,6 +386,7 @@ class Source(Versioned):
         ordering = ["-published_on", "outlet"]
         constraints = [
             models.CheckConstraint(condition=Q(grade__in=Grade.values), name="source_grade_valid"),
+            from_1900("published_on", "source_published_from_1900"),
             models.CheckConstraint(
                 condition=Q(url="") | Q(url__startswith="http://") | Q(url__startswith="https://"),
                 name="source_url_http",
@@ -409,7 +438,7 @@ class Package(Versioned):
         help_text="Its terms stand only as a whole; they do not replace the proposer's standing "
         "positions.",
     )
-    stated_on = models.DateField(validators=[not_in_future])
+    stated_on = models.DateField(validators=[not_in_future, not_before_1900])
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="packages")
     summary = models.TextField(blank=True)
 
@@ -422,6 +451,7 @@ class Package(Versioned):
             models.UniqueConstraint(
                 fields=["negotiation", "slug"], name="package_slug_unique_per_negotiation"
             ),
+            from_1900("stated_on", "package_stated_from_1900"),
         ]
 
     def __str__(self) -> str:
@@ -443,8 +473,13 @@ class Round(Versioned):
     slug = models.SlugField(max_length=80)
     title = models.CharField(max_length=200)
     location = models.CharField(max_length=200)
-    started_on = models.DateField(validators=[not_in_future])
-    ended_on = models.DateField(null=True, blank=True, help_text="Blank while the round goes on.")
+    started_on = models.DateField(validators=[not_in_future, not_before_1900])
+    ended_on = models.DateField(
+        null=True,
+        blank=True,
+        validators=[not_in_future, not_before_1900],
+        help_text="Blank while the round goes on.",
+    )
     attendees = models.ManyToManyField(Participant, blank=True, related_name="rounds")
     attendance = models.TextField(
         blank=True, help_text="Who attended, in words: delegations, names."
@@ -467,6 +502,7 @@ class Round(Versioned):
                 name="round_ends_after_it_starts",
                 violation_error_message="A round cannot end before it starts.",
             ),
+            from_1900("started_on", "round_started_from_1900"),
         ]
 
     def __str__(self) -> str:
@@ -682,7 +718,8 @@ class Position(Versioned):
     )
     summary = models.CharField(max_length=300, help_text="The position in one line.")
     stated_on = models.DateField(
-        validators=[not_in_future], help_text="When the actor held or stated this position."
+        validators=[not_in_future, not_before_1900],
+        help_text="When the actor held or stated this position.",
     )
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="positions")
     attribution = models.CharField(
@@ -713,7 +750,7 @@ class Position(Versioned):
     status_changed_on = models.DateField(
         null=True,
         blank=True,
-        validators=[not_in_future],
+        validators=[not_in_future, not_before_1900],
         help_text="When it was confirmed, denied or retracted.",
     )
     conditions = models.TextField(blank=True, help_text="Conditions attached, in words.")
@@ -785,6 +822,8 @@ class Position(Versioned):
                 name="position_credibility_1_to_6",
                 violation_error_message="Credibility runs from 1 to 6.",
             ),
+            from_1900("stated_on", "position_stated_from_1900"),
+            from_1900("status_changed_on", "position_status_changed_from_1900"),
             models.CheckConstraint(
                 condition=(Q(value_min__isnull=True) | Q(value_min__gte=0))
                 & (Q(value_max__isnull=True) | Q(value_max__gte=0)),

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from negotiations import gap_days
 from negotiations.models import (
+    EARLIEST_DATE,
     Actor,
     Issue,
     IssueKind,
@@ -35,6 +36,7 @@ from negotiations.models import (
     Round,
     ScaleOption,
     Source,
+    moment_on_record,
 )
 
 FORMAT_VERSION = 1
@@ -214,10 +216,15 @@ def _check_value(kind: str, value: Any) -> tuple[Any, str | None]:
         if isinstance(value, dt.datetime):
             if value.tzinfo is None:
                 return None, "give the time zone, e.g. 2025-04-15T09:30:00Z"
-            return value, None
+            try:
+                return moment_on_record(value), None
+            except ValueError as problem:
+                return None, str(problem)
         return None, f"expected a time written like 2025-04-15T09:30:00Z, got {value!r}"
     if kind == "date":
         if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            if value < EARLIEST_DATE:
+                return None, f"{value.isoformat()} is before 1 January 1900"
             return value, None
         return None, f"expected a date written like 2025-04-14 (no quotes), got {value!r}"
     if kind == "list":
@@ -301,6 +308,8 @@ def read_file(path: Path) -> SeedFile:
         ) from None
     except tomllib.TOMLDecodeError as error:
         raise SeedError([f"{name}: not valid TOML: {error}"]) from None
+    except ValueError as error:  # a number TOML reads but Python will not hold (4,300+ digits)
+        raise SeedError([f"{name}: a value cannot be read: {error}"]) from None
 
     problems: list[str] = []
     version = data.get("gapwatch_seed")

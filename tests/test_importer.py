@@ -92,7 +92,17 @@ def test_new_rows_and_a_new_source_are_created(client, seeded):
         ({"value_min": "ten"}, "value_min: 'ten' is not a number"),
         ({"stated_on": "14/04/2025"}, "stated_on: '14/04/2025' is not a date written YYYY-MM-DD"),
         ({"vague": "maybe"}, "vague: 'maybe' is not true or false"),
-        ({"credibility": "7"}, "credibility: Value 7 is not a valid choice."),
+        ({"credibility": "7"}, "credibility: '7' is not a whole number from 1 to 6"),
+        ({"credibility": "9" * 5000}, "credibility: '9999"),
+        ({"stated_on": "0025-04-14"}, "stated_on: Pick a date from 1 January 1900 on."),
+        (
+            {"recorded_at": "0001-01-01T00:00:00+01:00"},
+            "recorded_at: 0001-01-01T00:00:00+01:00 is before 1 January 1900",
+        ),
+        (
+            {"recorded_at": "9999-12-31T23:59:59Z"},
+            "recorded_at: 9999-12-31T23:59:59+00:00 is in the future",
+        ),
         ({"credibility": "high"}, "credibility: 'high' is not a whole number from 1 to 6"),
         ({"stance": "threat"}, "stance: Value 'threat' is not a valid choice."),
         (

@@ -55,6 +55,16 @@ def test_database_refuses_negative_counts(talks):
     refused(lambda: positions.update(value_min=Decimal(-1)))
 
 
+def test_database_refuses_dates_before_1900(talks):
+    """A typed 0025 for 2025 gets a message in forms and files, and the database says no too."""
+    early = dt.date(1899, 12, 31)
+    positions = Position.objects.filter(pk=talks["offer"].pk)
+    refused(lambda: positions.update(stated_on=early))
+    refused(lambda: positions.update(status_changed_on=early))
+    refused(lambda: Source.objects.filter(pk=talks["source"].pk).update(published_on=early))
+    assert "position_stated_from_1900" in refused(lambda: positions.update(stated_on=early))
+
+
 @pytest.mark.parametrize("credibility", [0, 7])
 def test_database_refuses_credibility_off_the_scale(talks, credibility):
     positions = Position.objects.filter(pk=talks["offer"].pk)

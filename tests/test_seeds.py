@@ -288,6 +288,20 @@ def test_positions_keep_their_identifier_across_a_round_trip(tmp_path, db):
             "sources[0] (wire).published_on: This date is in the future.",
         ),
         (
+            ("published_on = 2025-04-14", "published_on = 0025-04-14"),
+            "sources[0] (wire).published_on: 0025-04-14 is before 1 January 1900",
+        ),
+        (
+            ("credibility = 2", "credibility = 2\nrecorded_at = 0001-01-01T00:00:00+01:00"),
+            "positions[0] (north / prisoners).recorded_at: 0001-01-01T00:00:00+01:00 is before "
+            "1 January 1900",
+        ),
+        (
+            ("credibility = 2", "credibility = 2\nrecorded_at = 9999-12-31T23:59:59Z"),
+            "positions[0] (north / prisoners).recorded_at: 9999-12-31T23:59:59+00:00 is in the "
+            "future",
+        ),
+        (
             ('unit = "prisoners"', 'unit = ""'),
             "issues[0] (prisoners).unit: A quantity needs a unit (hostages, days, %…).",
         ),
@@ -347,6 +361,12 @@ def test_invalid_toml_names_the_line(tmp_path, db):
     (problem,) = problems_of(path)
     assert problem.startswith(f"{path}: not valid TOML: ")
     assert "line 5" in problem
+
+
+def test_a_number_too_long_for_python_is_refused_with_a_message(tmp_path, db):
+    path = write(tmp_path, MINIMAL.replace("credibility = 2", "credibility = " + "9" * 5000))
+    (problem,) = problems_of(path)
+    assert problem.startswith(f"{path}: a value cannot be read: ")
 
 
 def test_a_file_that_is_not_utf8_is_refused(tmp_path, db):
