@@ -13,7 +13,7 @@ import datetime as dt
 import io
 import re
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -524,6 +524,15 @@ def plan_row(line, row, lookups, plan, target, seen_uids, now, index) -> RowPlan
     return result
 
 
+def differences_from(source: Source, given: dict[str, str]) -> Iterator[tuple[str, str, str]]:
+    """(column, value given, value of the source) for each detail a row gives otherwise."""
+    for column, name in SOURCE_COLUMNS.items():
+        known = getattr(source, name)
+        known = known.isoformat() if isinstance(known, dt.date) else known
+        if given[name] and given[name] != known:
+            yield column, given[name], known
+
+
 def find_or_plan_source(row, lookups, plan, result: RowPlan) -> Source | None:
     slug = cell(row, "source")
     if not slug:
@@ -532,17 +541,19 @@ def find_or_plan_source(row, lookups, plan, result: RowPlan) -> Source | None:
     given = {name: cell(row, column) for column, name in SOURCE_COLUMNS.items()}
     source = lookups.sources.get(slug)
     if source is not None:
-        for column, name in SOURCE_COLUMNS.items():
-            stored = getattr(source, name)
-            stored = stored.isoformat() if isinstance(stored, dt.date) else stored
-            if given[name] and given[name] != stored:
-                result.error(
-                    f"{column}: {given[name]!r} differs from source {slug!r} in the database "
-                    f"({stored!r}); edit sources in the workspace, or use a new slug"
-                )
+        for column, value, stored in differences_from(source, given):
+            result.error(
+                f"{column}: {value!r} differs from source {slug!r} in the database "
+                f"({stored!r}); edit sources in the workspace, or use a new slug"
+            )
         return source
     planned = plan.new_sources.get(slug)
     if planned is not None:
+        for column, value, first in differences_from(planned, given):
+            result.error(
+                f"{column}: {value!r} differs from new source {slug!r} as an earlier line "
+                f"gives it ({first!r}); give a source the same details on every line"
+            )
         return planned
     try:
         published_on = parse_date(given["published_on"])

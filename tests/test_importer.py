@@ -83,6 +83,27 @@ def test_new_rows_and_a_new_source_are_created(client, seeded):
     assert Position.objects.get(summary="Ten now").source == Source.objects.get(slug="axios-1")
 
 
+def test_a_new_source_given_two_ways_in_one_file_is_refused(client, seeded):
+    first = new_row(
+        client,
+        summary="Ten now",
+        source="twice",
+        source_outlet="First",
+        source_headline="Ten",
+        source_published_on="2025-04-14",
+        source_grade="A",
+    )
+    second = first | {"summary": "Eleven now", "source_outlet": "Second", "source_grade": "F"}
+    same_again = first | {"summary": "Twelve now", "source_outlet": "", "source_headline": ""}
+    problems = messages_for(to_csv([first, second, same_again]))
+    assert problems == [
+        "line 3: source_outlet: 'Second' differs from new source 'twice' as an earlier line "
+        "gives it ('First'); give a source the same details on every line",
+        "line 3: source_grade: 'F' differs from new source 'twice' as an earlier line gives it "
+        "('A'); give a source the same details on every line",
+    ], problems  # blank details on a later line take the earlier line's
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
