@@ -2,9 +2,12 @@
 and the seed loader, and the database refuses what the constraints forbid. Every model keeps its
 history: the "History" button lists each version with who changed what, and reverts to one."""
 
+from django import forms
 from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from negotiations.models import (
@@ -18,6 +21,8 @@ from negotiations.models import (
     ScaleOption,
     Source,
 )
+
+LATEST_POSITIONS = 20
 
 admin.site.site_header = "Gapwatch back office"
 admin.site.site_title = "Gapwatch"
@@ -79,44 +84,6 @@ class ScaleOptionInline(admin.TabularInline):
     fields = ["rank", "key", "label", "meaning"]
 
 
-class PositionInline(admin.TabularInline):
-    model = Position
-    extra = 0
-    fields = [
-        "participant",
-        "stance",
-        "value_min",
-        "value_max",
-        "value_bool",
-        "value_option",
-        "summary",
-        "stated_on",
-        "source",
-        "credibility",
-        "status",
-    ]
-    autocomplete_fields = ["source"]
-    show_change_link = True
-    ordering = ["stated_on", "recorded_at"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("participant__actor", "source", "value_option", "issue")
-        )
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        issue = getattr(request, "_gapwatch_issue", None)
-        if issue is not None and db_field.name == "participant":
-            kwargs["queryset"] = Participant.objects.filter(
-                negotiation_id=issue.negotiation_id
-            ).select_related("actor", "negotiation")
-        if issue is not None and db_field.name == "value_option":
-            kwargs["queryset"] = ScaleOption.objects.filter(issue=issue)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-
 @admin.register(Issue)
 class IssueAdmin(SimpleHistoryAdmin):
     list_display = ["title", "negotiation", "kind", "unit", "order", "position_count"]
@@ -124,7 +91,10 @@ class IssueAdmin(SimpleHistoryAdmin):
     search_fields = ["title", "slug", "description"]
     prepopulated_fields = {"slug": ["title"]}
     list_select_related = ["negotiation"]
-    inlines = [ScaleOptionInline, PositionInline]
+    inlines = [ScaleOptionInline]
+    # Positions are listed, not edited inline: an issue gathers thousands of them, far more than
+    # one form can carry, and each is edited on its own page.
+    readonly_fields = ["latest_positions"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).annotate(position_total=Count("positions"))
@@ -133,11 +103,32 @@ class IssueAdmin(SimpleHistoryAdmin):
     def position_count(self, issue: Issue) -> int:
         return issue.position_total
 
-    def get_object(self, request, object_id, from_field=None):
-        issue = super().get_object(request, object_id, from_field)
-        # The inline's choices narrow to this issue's participants and scale options.
-        request._gapwatch_issue = issue
-        return issue
+    @admin.display(description="latest positions")
+    def latest_positions(self, issue: Issue) -> str:
+        if issue.pk is None:
+            return "None yet."
+        latest = issue.positions.select_related("participant__actor").order_by(
+            "-stated_on", "-recorded_at", "-id"
+        )[:LATEST_POSITIONS]
+        every = reverse("admin:negotiations_position_changelist") + f"?issue__id__exact={issue.pk}"
+        return format_html(
+            '<ul>{}</ul><p><a href="{}">All {} positions on this issue</a></p>',
+            format_html_join(
+                "",
+                '<li><a href="{}">{}</a> ({}, {})</li>',
+                (
+                    (
+                        reverse("admin:negotiations_position_change", args=[position.pk]),
+                        position.summary,
+                        position.participant.actor.short_name,
+                        f"{position.stated_on:%-d %b %Y}",
+                    )
+                    for position in latest
+                ),
+            ),
+            every,
+            issue.positions.count(),
+        )
 
 
 @admin.register(ScaleOption)
@@ -167,8 +158,27 @@ class PackageAdmin(SimpleHistoryAdmin):
     prepopulated_fields = {"slug": ["title"]}
 
 
+class RoundAdminForm(forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        negotiation = cleaned.get("negotiation")
+        strangers = [
+            str(attendee)
+            for attendee in cleaned.get("attendees") or []
+            if negotiation is not None and attendee.negotiation_id != negotiation.pk
+        ]
+        if strangers:
+            self.add_error(
+                "attendees",
+                "Only participants in this round's negotiation can attend it: "
+                + "; ".join(strangers),
+            )
+        return cleaned
+
+
 @admin.register(Round)
 class RoundAdmin(SimpleHistoryAdmin):
+    form = RoundAdminForm
     list_display = ["title", "negotiation", "location", "started_on", "ended_on", "outcome"]
     list_filter = ["negotiation"]
     search_fields = ["title", "location", "attendance", "outcome"]

@@ -66,6 +66,15 @@ def moment_on_record(moment: dt.datetime) -> dt.datetime:
     return moment
 
 
+def moved_away(record: models.Model, field: str) -> bool:
+    """Whether a stored record's `field` is about to change: what the database's triggers
+    (negotiations/db_rules.py) refuse once other records depend on it, explained first."""
+    if record.pk is None:
+        return False
+    stored = type(record).objects.filter(pk=record.pk).values_list(field, flat=True).first()
+    return stored is not None and stored != getattr(record, field)
+
+
 def from_1900(field: str, name: str) -> models.CheckConstraint:
     """The database's side of not_before_1900 (the future moves: it is checked in forms)."""
     return models.CheckConstraint(
@@ -249,6 +258,17 @@ class Participant(Versioned):
     def __str__(self) -> str:
         return f"{self.actor} ({self.get_role_display().lower()}, {self.negotiation})"
 
+    def clean(self) -> None:
+        if moved_away(self, "negotiation_id") and (
+            self.positions.exists() or self.packages.exists() or self.rounds.exists()
+        ):
+            raise ValidationError(
+                {
+                    "negotiation": "This participant already has positions, packages or rounds "
+                    "in its negotiation; it cannot move to another."
+                }
+            )
+
 
 class IssueKind(models.TextChoices):
     QUANTITY = "quantity", "Quantity"
@@ -310,6 +330,13 @@ class Issue(Versioned):
             if stored_kind and stored_kind != self.kind:
                 raise ValidationError(
                     {"kind": "This issue already has positions; its kind cannot change."}
+                )
+            if moved_away(self, "negotiation_id"):
+                raise ValidationError(
+                    {
+                        "negotiation": "This issue already has positions; it cannot move to "
+                        "another negotiation."
+                    }
                 )
 
     def unit_for(self, amount: Decimal) -> str:
@@ -464,6 +491,13 @@ class Package(Versioned):
             and self.proposer.negotiation_id != self.negotiation_id
         ):
             raise ValidationError({"proposer": "The proposer must take part in this negotiation."})
+        if (
+            moved_away(self, "proposer_id")
+            and self.positions.exclude(participant_id=self.proposer_id).exists()
+        ):
+            raise ValidationError(
+                {"proposer": "This package already has terms; its proposer cannot change."}
+            )
 
 
 class Round(Versioned):
@@ -511,6 +545,10 @@ class Round(Versioned):
     def clean(self) -> None:
         if self.ended_on and self.started_on and self.ended_on < self.started_on:
             raise ValidationError({"ended_on": "A round cannot end before it starts."})
+        if moved_away(self, "negotiation_id") and self.attendees.exists():
+            raise ValidationError(
+                {"negotiation": "This round has attendees; it cannot move to another negotiation."}
+            )
 
 
 class Stance(models.TextChoices):

@@ -54,10 +54,97 @@ def test_change_page_renders_for_a_seeded_object(editor_client, model):
     assert response.status_code == 200
 
 
-def test_issue_page_lists_its_positions_inline(editor_client):
+def test_issue_page_lists_its_latest_positions_and_links_to_all(editor_client):
     issue = Issue.objects.get(slug="living-hostages")
     response = editor_client.get(reverse("admin:negotiations_issue_change", args=[issue.pk]))
-    assert b"Raised the number it would free to nine" in response.content
+    html = response.content.decode()
+    assert "Raised the number it would free to nine" in html
+    every = reverse("admin:negotiations_position_changelist") + f"?issue__id__exact={issue.pk}"
+    assert f'<a href="{every}">All {issue.positions.count()} positions on this issue</a>' in html
+    assert 'name="positions-TOTAL_FORMS"' not in html  # not a form: issues gather thousands
+    listed = editor_client.get(every)
+    assert listed.status_code == 200
+    assert len(listed.context["cl"].result_list) == issue.positions.count()
+
+
+def changed(editor_client, instance, **changes):
+    """Post the change form of `instance` with `changes`: the response."""
+    opts = instance._meta
+    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[instance.pk])
+    page = editor_client.get(url)
+    data = {}
+    for bound in page.context["adminform"].form:
+        value = bound.value()
+        if isinstance(value, list):
+            data[bound.name] = [getattr(v, "pk", v) for v in value]
+        elif value is not None:
+            data[bound.name] = getattr(value, "pk", value)
+    for formset in page.context["inline_admin_formsets"]:
+        management = formset.formset.management_form
+        data.update({f.html_name: f.value() for f in management})
+        for form in formset.formset.forms:
+            data.update({f.html_name: ("" if f.value() is None else f.value()) for f in form})
+    data.update(changes)
+    return editor_client.post(url, {**data, "_save": "Save"})
+
+
+def other_talks(seeded):
+    from tests import builders
+
+    other = builders.negotiation("other-talks")
+    return other, builders.participant(other, "hamas")
+
+
+@pytest.mark.parametrize(
+    ("model", "lookup", "field", "message"),
+    [
+        (
+            "participant",
+            {"actor__slug": "hamas", "negotiation__slug": "gaza-hostages-ceasefire-2025"},
+            "negotiation",
+            "This participant already has positions, packages or rounds",
+        ),
+        ("issue", {"slug": "living-hostages"}, "negotiation", "This issue already has positions"),
+        ("round", {}, "negotiation", "This round has attendees"),
+    ],
+)
+def test_moving_what_others_depend_on_is_explained_not_a_500(
+    editor_client, seeded, model, lookup, field, message
+):
+    from django.apps import apps
+
+    other, _ = other_talks(seeded)
+    instance = apps.get_model("negotiations", model).objects.filter(**lookup).first()
+    response = changed(editor_client, instance, **{field: other.pk})
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    instance.refresh_from_db()
+    assert getattr(instance, f"{field}_id") == seeded.pk
+
+
+def test_a_package_with_terms_keeps_its_proposer(editor_client, seeded):
+    from negotiations.models import Package, Participant
+
+    package = Package.objects.filter(positions__isnull=False).first()
+    someone_else = Participant.objects.filter(negotiation=seeded).exclude(pk=package.proposer_id)
+    response = changed(editor_client, package, proposer=someone_else.first().pk)
+    assert "This package already has terms; its proposer cannot change." in (
+        response.content.decode()
+    )
+
+
+def test_a_round_takes_only_its_negotiations_participants(editor_client, seeded):
+    from negotiations.models import Round
+
+    _, stranger = other_talks(seeded)
+    round_ = Round.objects.filter(attendees__isnull=False).first()
+    attendees = [p.pk for p in round_.attendees.all()] + [stranger.pk]
+    response = changed(editor_client, round_, attendees=attendees)
+    assert response.status_code == 200
+    assert "Only participants in this round&#x27;s negotiation can attend it" in (
+        response.content.decode()
+    )
+    assert stranger not in round_.attendees.all()
 
 
 def test_negotiation_page_lists_its_participants_inline(editor_client, seeded):
