@@ -354,12 +354,27 @@ def test_saving_from_a_stale_form_is_refused_showing_what_changed(
     response = analyst_client.post(url, stale)
     assert response.status_code == 409
     page = text_of(response)
-    assert "Someone else saved this record while you were editing it. bea saved it" in page
+    assert "This record was saved again while you were editing it. bea saved it" in page
     assert "Summary Raised the number it would free to nine Bea's version" in page
     position.refresh_from_db()
     assert position.summary == "Bea's version"
     # The form now carries the current version: saving again is a deliberate choice.
     assert f'name="version" value="{position.version}"' in response.content.decode()
+
+
+def test_a_conflict_with_ones_own_other_tab_says_so(analyst_client):
+    position = hamas_nine()
+    url = reverse("negotiations:edit_position", args=[position.uid])
+    stale = edit_data(position, summary="Typed in the second tab")
+    assert (
+        analyst_client.post(url, edit_data(position, summary="Saved in the first tab")).status_code
+        == 302
+    )
+    page = text_of(analyst_client.post(url, stale))
+    assert (
+        "This record was saved again while you were editing it. You saved it yourself, in "
+        "another tab or window at "
+    ) in page
 
 
 def test_denying_a_position_removes_it_from_the_table_and_keeps_it_in_history(analyst_client):
@@ -593,7 +608,11 @@ def test_import_previews_then_saves_all_rows(analyst_client):
     assert "26 rows 1 new 1 to update 24 unchanged 0 with problems" in page
     assert Position.objects.filter(summary="A brand new row").count() == 0
     payload = re.search(r'name="payload" value="([^"]+)"', preview.content.decode()).group(1)
-    assert analyst_client.post(url, {"payload": payload}).status_code == 302
+    done = analyst_client.post(url, {"payload": payload}, follow=True)
+    assert "Imported 1 new and 1 updated positions (24 unchanged, 0 already on record, 0 new " in (
+        text_of(done)
+    )
+    assert "0 new sources)" in text_of(done)
     assert Position.objects.filter(summary="A brand new row").count() == 1
     assert hamas_nine_renamed().version == 2
     # The same file again: the new row is now on record, and nothing would be saved twice.

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -431,8 +432,9 @@ def import_positions(request: HttpRequest, slug: str) -> HttpResponse:
         changed = plan.changed_since(versions)
         if changed:
             context["problems"] = [
-                f"{len(changed)} position{'s' if len(changed) != 1 else ''} in the file "
-                "changed since the preview; check the file again before importing it."
+                f"{len(changed)} position{pluralize(len(changed))} in the file changed since "
+                "the preview (someone saved them, or this file was imported already); check "
+                "the file again before importing it."
             ]
             return TemplateResponse(request, "negotiations/import.html", context, status=409)
         try:
@@ -442,9 +444,10 @@ def import_positions(request: HttpRequest, slug: str) -> HttpResponse:
             return TemplateResponse(request, "negotiations/import.html", context, status=422)
         messages.success(
             request,
-            f"Imported {result.created} new and {result.updated} updated positions "
-            f"({result.unchanged} unchanged, {result.already_recorded} already on record, "
-            f"{result.sources} new sources).",
+            f"Imported {result.created} new and {result.updated} updated "
+            f"position{pluralize(result.created + result.updated)} ({result.unchanged} "
+            f"unchanged, {result.already_recorded} already on record, {result.sources} new "
+            f"source{pluralize(result.sources)}).",
         )
         return redirect(table_url(negotiation))
     upload = ImportUploadForm(request.POST, request.FILES)
@@ -495,8 +498,7 @@ def new_report(request: HttpRequest, slug: str) -> HttpResponse:
                         saved += 1
             messages.success(
                 request,
-                f"Saved the report from {source.outlet} with {saved} position"
-                f"{'s' if saved != 1 else ''}.",
+                f"Saved the report from {source.outlet} with {saved} position{pluralize(saved)}.",
             )
             return redirect(table_url(negotiation))
     context = {"negotiation": negotiation, "source_form": source_form, "formset": formset}

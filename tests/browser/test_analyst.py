@@ -157,7 +157,7 @@ def test_a_conflict_is_shown_and_nothing_is_overwritten(
     other.save()
     page.get_by_role("button", name="Save correction").click()
     conflict = page.locator("#conflict")
-    expect(conflict).to_contain_text("Someone else saved this record")
+    expect(conflict).to_contain_text("This record was saved again while you were editing it")
     expect(conflict).to_contain_text("Their wording")
     expect(page.get_by_label("Summary")).to_have_value("My wording")
     position.refresh_from_db()
