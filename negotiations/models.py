@@ -66,6 +66,13 @@ def moment_on_record(moment: dt.datetime) -> dt.datetime:
     return moment
 
 
+def one_line(value: str) -> None:
+    if any(ord(character) < 32 or ord(character) == 127 for character in value):
+        raise ValidationError(
+            "Write it in one line, without line breaks or control characters.", code="one_line"
+        )
+
+
 def moved_away(record: models.Model, field: str) -> bool:
     """Whether a stored record's `field` is about to change: what the database's triggers
     (negotiations/db_rules.py) refuse once other records depend on it, explained first."""
@@ -754,7 +761,9 @@ class Position(Versioned):
         related_name="positions",
         verbose_name="option",
     )
-    summary = models.CharField(max_length=300, help_text="The position in one line.")
+    summary = models.CharField(
+        max_length=300, validators=[one_line], help_text="The position in one line."
+    )
     stated_on = models.DateField(
         validators=[not_in_future, not_before_1900],
         help_text="When the actor held or stated this position.",
@@ -957,6 +966,16 @@ class Position(Versioned):
                 add("status_source", f"Name the source that reports it {self.status}.")
             if not self.status_changed_on:
                 add("status_changed_on", f"Give the date it was {self.status}.")
+        if self.status == PositionStatus.REPORTED:
+            # Only a confirmation, denial or retraction has a source, date and words of its own.
+            given = {
+                "status_source": self.status_source_id,
+                "status_changed_on": self.status_changed_on,
+                "status_attribution": self.status_attribution,
+            }
+            for name, value in given.items():
+                if value:
+                    add(name, "A position only reported has no status of its own to describe.")
         if (
             status_source is not None
             and status_source.published_on

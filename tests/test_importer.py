@@ -138,6 +138,18 @@ def test_a_new_source_given_two_ways_in_one_file_is_refused(client, seeded):
             "source_outlet (new source 'brand-new'): This field cannot be blank.",
         ),
         ({"status": "denied"}, "status_source: Name the source that reports it denied."),
+        (
+            {"status": "reported", "status_attribution": "A spokesman"},
+            "status_attribution: A position only reported has no status of its own to describe.",
+        ),
+        (
+            {"summary": "Two\nlines"},
+            "summary: Write it in one line, without line breaks or control characters.",
+        ),
+        (
+            {"summary": "A bell\x07"},
+            "summary: Write it in one line, without line breaks or control characters.",
+        ),
         ({"package": "no-such-deal"}, "package: gaza-hostages-ceasefire-2025 has no package"),
         ({"id": "not-a-uuid"}, "id: 'not-a-uuid' is not a UUID"),
         ({"stated_on": "2025-05-01"}, "stated_on: The source was published on 14 April 2025"),
