@@ -119,6 +119,11 @@ class ImportPlan:
     def recorded_count(self) -> int:
         return self.count("recorded")
 
+    @property
+    def to_save(self) -> int:
+        """Positions the import would create or change."""
+        return self.new_count + self.update_count
+
     def messages(self) -> list[str]:
         return self.file_errors + [
             f"line {row.line}: {message}" for row in self.errors for message in row.messages

@@ -606,6 +606,7 @@ def test_import_previews_then_saves_all_rows(analyst_client):
     page = text_of(preview)
     assert preview.status_code == 200, page[-3000:]
     assert "26 rows 1 new 1 to update 24 unchanged 0 with problems" in page
+    assert "Import 2 positions" in page  # what would be saved, not every row of the file
     assert Position.objects.filter(summary="A brand new row").count() == 0
     payload = re.search(r'name="payload" value="([^"]+)"', preview.content.decode()).group(1)
     done = analyst_client.post(url, {"payload": payload}, follow=True)
@@ -621,6 +622,8 @@ def test_import_previews_then_saves_all_rows(analyst_client):
     )
     page = text_of(again)
     assert "26 rows 0 new 0 to update 25 unchanged 1 already on record 0 with problems" in page
+    assert "Nothing to import: every row is unchanged or already on record." in page
+    assert 'id="confirm-import"' not in again.content.decode()
     assert "already on record (the same actor, issue, stance, value, date, source and summary)" in (
         page
     )

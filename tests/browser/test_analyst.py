@@ -179,7 +179,7 @@ def test_import_a_csv_file(watched_page, live_server, analyst, tmp_path):
     page.get_by_label("CSV file").set_input_files(str(path))
     page.get_by_role("button", name="Check the file").click()
     expect(page.locator("#import-preview")).to_contain_text("Imported through the browser")
-    page.get_by_role("button", name="Import 1 row").click()
+    page.get_by_role("button", name="Import 1 position").click()
     expect(page.locator(".messages")).to_contain_text("Imported 1 new")
     assert Position.objects.filter(summary="Imported through the browser").exists()
 
