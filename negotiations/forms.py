@@ -348,8 +348,10 @@ class PositionForm(ModelRulesForm):
             choice for choice in self.fields["stance"].choices if choice[0]
         ]
         if not self.instance.pk:
-            self.initial.setdefault("stated_on", None)
-            self.initial["stated_on"] = self.initial["stated_on"] or timezone.localdate()
+            self.fields["stated_on"].required = False
+            self.fields[
+                "stated_on"
+            ].help_text = "Leave it blank for the day the report was published."
         else:
             self.fields["source"].initial = self.instance.source_id
             # Numbers as people write them: 9, not the column's 9.00.
@@ -387,6 +389,17 @@ class PositionForm(ModelRulesForm):
             self.add_error(
                 "source", "Pick the report this position comes from, or add a new one below."
             )
+        if not cleaned.get("stated_on") and "stated_on" not in self.errors:
+            # Left blank (new positions only): the day the report was published.
+            source = None
+            if self.instance.source_id:
+                source = self.instance.source
+            elif self.new_source.is_filled() and self.new_source.is_valid():
+                source = self.new_source.instance
+            if source is not None and source.published_on:
+                cleaned["stated_on"] = source.published_on
+            elif "source" not in self.errors:
+                self.add_error("stated_on", "Give the date it was stated.")
         amount = cleaned.get("amount")
         if amount is not None:
             if cleaned.get("value_min") is not None or cleaned.get("value_max") is not None:

@@ -8,7 +8,6 @@ import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from negotiations.models import (
     Issue,
@@ -110,9 +109,37 @@ def test_analysts_see_record_controls(analyst_client):
 def test_record_form_starts_on_the_table_s_date(analyst_client):
     html = analyst_client.get(RECORD, {"as_of": "2025-04-13"}).content.decode()
     assert re.search(r'<input type="date" name="stated_on" value="2025-04-13"', html)
-    today = timezone.localdate().isoformat()
+    # From today's table it starts blank: most reports read today were published before.
     html = analyst_client.get(RECORD).content.decode()
-    assert re.search(rf'<input type="date" name="stated_on" value="{today}"', html)
+    assert re.search(r'<input type="date" name="stated_on" (?!value=)', html)
+    assert "Leave it blank for the day the report was published." in html
+
+
+def test_a_blank_stated_date_is_the_day_the_report_was_published(analyst_client):
+    response = analyst_client.post(RECORD, new_position_data(stated_on=""))
+    assert response.status_code == 302
+    saved = Position.objects.get(summary="Would free ten")
+    assert saved.stated_on == saved.source.published_on
+    # A new report typed in the form gives its date the same way.
+    data = new_position_data(stated_on="", source="", summary="Eleven, says a new report")
+    data.update(
+        {
+            "new-source-outlet": "Axios",
+            "new-source-headline": "Hamas signals eleven",
+            "new-source-published_on": "2025-04-15",
+            "new-source-grade": "B",
+        }
+    )
+    assert analyst_client.post(RECORD, data).status_code == 302
+    assert Position.objects.get(summary="Eleven, says a new report").stated_on == dt.date(
+        2025, 4, 15
+    )
+    # With neither, the form says what it needs.
+    response = analyst_client.post(
+        RECORD, new_position_data(stated_on="", source=""), headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 422
+    assert "Pick the report this position comes from" in response.content.decode()
 
 
 def test_record_form_fits_the_issue_kind(analyst_client):

@@ -108,7 +108,8 @@ def record_position(request: HttpRequest, slug: str, issue: str, actor: str) -> 
         participant=participant,
         new_source=new_source,
         # Opened from the table as of a date: most likely the day the analyst is reading about.
-        initial={"stated_on": query.as_of},
+        # From today's table, blank: the day the report was published.
+        initial={"stated_on": None if query.is_today else query.as_of},
         auto_id=auto_id,
     )
     if request.method == "POST" and form.is_valid() and new_source.is_valid_or_empty():
