@@ -299,7 +299,8 @@ def read_file(path: Path) -> SeedFile:
     """Parse and check the structure of one seed file; raise SeedError with every problem."""
     name = str(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
+        # A byte-order mark, which some editors on Windows write, is not part of the TOML.
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"), parse_float=Decimal)
     except FileNotFoundError:
         raise SeedError([f"{name}: no such file"]) from None
     except UnicodeDecodeError as error:

@@ -369,6 +369,13 @@ def test_a_number_too_long_for_python_is_refused_with_a_message(tmp_path, db):
     assert problem.startswith(f"{path}: a value cannot be read: ")
 
 
+def test_a_byte_order_mark_is_read_past(tmp_path, db):
+    path = tmp_path / "bom.toml"
+    path.write_bytes(MINIMAL.encode("utf-8-sig"))
+    load_files([path])
+    assert Negotiation.objects.get(slug="talks").title == "Talks"
+
+
 def test_a_file_that_is_not_utf8_is_refused(tmp_path, db):
     path = tmp_path / "latin1.toml"
     path.write_bytes(MINIMAL.replace("Talks", "Négociations").encode("latin-1"))

@@ -451,6 +451,22 @@ def test_a_denial_needs_its_source(analyst_client):
     assert "Name the source that reports it denied." in response.content.decode()
 
 
+def test_deleting_from_a_stale_page_is_refused_and_says_nothing_was_deleted(analyst_client):
+    position = hamas_nine()
+    loaded = position.version
+    position.summary = "Corrected meanwhile"
+    position.save()
+    response = analyst_client.post(
+        reverse("negotiations:delete_position", args=[position.uid]), {"version": loaded}
+    )
+    assert response.status_code == 409
+    page = text_of(response)
+    assert "Nothing has been deleted." in page
+    assert "deleting now deletes the current version" in page
+    assert "still in the form" not in page
+    assert Position.objects.filter(pk=position.pk).exists()
+
+
 def test_delete_and_restore(analyst_client):
     position = hamas_nine()
     uid = position.uid
