@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from negotiations.gaps import format_number
 from negotiations.models import EARLIEST_DATE as EARLIEST
+from negotiations.models import SAME_RECORD
 
 
 class DateInput(forms.DateInput):
@@ -609,6 +610,21 @@ class BaseReportFormSet(forms.BaseModelFormSet):
 
     def get_form_kwargs(self, index):
         return {**super().get_form_kwargs(index), "negotiation": self.negotiation}
+
+    def clean(self):
+        super().clean()
+        seen = {}
+        for number, form in enumerate(self.forms, start=1):
+            if not form.has_changed() or not form.is_valid():
+                continue
+            key = tuple(getattr(form.instance, name) for name in SAME_RECORD if name != "source_id")
+            if key in seen:
+                raise forms.ValidationError(
+                    f"Position {number} repeats position {seen[key]}: the report would record "
+                    "the same statement twice.",
+                    code="repeated",
+                )
+            seen[key] = number
 
 
 # A row posts 14 fields; Django refuses a form of more than 1,000 fields.

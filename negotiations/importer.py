@@ -24,6 +24,7 @@ from simple_history.utils import bulk_create_with_history
 
 from negotiations import editing, gap_days, signals
 from negotiations.models import (
+    SAME_RECORD,
     Issue,
     Negotiation,
     Package,
@@ -343,18 +344,6 @@ def plan_import(
 
 # What makes two positions the same record: a row without an id that repeats one of these is
 # a position already on record, not a new one (say, the same file imported twice).
-SAME_RECORD = (
-    "issue_id",
-    "participant_id",
-    "stance",
-    "value_min",
-    "value_max",
-    "value_bool",
-    "value_option_id",
-    "stated_on",
-    "source_id",
-    "summary",
-)
 
 
 def mark_already_recorded(plan: ImportPlan) -> None:

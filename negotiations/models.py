@@ -66,6 +66,22 @@ def moment_on_record(moment: dt.datetime) -> dt.datetime:
     return moment
 
 
+# Two positions with these alike record the same statement twice (an import run again, a row
+# repeated in a report).
+SAME_RECORD = (
+    "issue_id",
+    "participant_id",
+    "stance",
+    "value_min",
+    "value_max",
+    "value_bool",
+    "value_option_id",
+    "stated_on",
+    "source_id",
+    "summary",
+)
+
+
 def one_line(value: str) -> None:
     if any(ord(character) < 32 or ord(character) == 127 for character in value):
         raise ValidationError(

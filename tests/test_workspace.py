@@ -595,6 +595,27 @@ def test_one_bad_row_saves_nothing_of_the_report(analyst_client):
     assert not Position.objects.filter(summary="Ten").exists()
 
 
+def test_a_row_repeated_in_a_report_is_refused(analyst_client):
+    rows = three_rows()
+    rows.append(dict(rows[0]))
+    response = analyst_client.post(
+        reverse("negotiations:new_report", args=[SEED_SLUG]), report_data(rows)
+    )
+    assert response.status_code == 422
+    assert (
+        "Position 4 repeats position 1: the report would record the same statement twice."
+        in unescape(response.content.decode())
+    )
+    assert not Position.objects.filter(summary="Ten").exists()
+    # The same actor and issue with another value is a second statement, and is kept.
+    rows[3]["amount"] = "11"
+    rows[3]["summary"] = "Eleven"
+    response = analyst_client.post(
+        reverse("negotiations:new_report", args=[SEED_SLUG]), report_data(rows)
+    )
+    assert response.status_code == 302
+
+
 def test_a_report_without_positions_is_refused_in_plain_words(analyst_client):
     empty_row = {"stated_on": "", "credibility": ""}
     response = analyst_client.post(
