@@ -47,6 +47,16 @@ def test_anonymous_users_are_sent_to_sign_in_and_nothing_changes(client, seeded)
     assert unchanged_state() == before
 
 
+def test_a_form_sent_after_signing_out_is_said_not_saved_on_the_sign_in_page(client, seeded):
+    said = "You were signed out, so what you sent was not saved."
+    for url in write_urls()[:-1]:  # the history page is not a form of the workspace
+        sent = client.post(url, {"summary": "Typed before the session ended"}, follow=True)
+        assert sent.request["PATH_INFO"] == reverse("login"), url
+        assert said in sent.content.decode(), url
+    opened = client.get(write_urls()[0], follow=True)
+    assert said not in opened.content.decode()  # only a form that was sent
+
+
 def test_readers_without_a_role_are_refused_and_nothing_changes(seeded, django_user_model):
     reader = django_user_model.objects.create_user("reader", password="x-long-password-1")
     client = Client()

@@ -8,6 +8,7 @@ the same views serve whole pages and redirect after a successful POST.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -43,12 +44,27 @@ POSITIONS_CHANGED = "positions-changed"
 HISTORY_MODELS = {"position": Position, "source": Source, "round": Round}
 
 
+NOT_SAVED_SIGNED_OUT = (
+    "You were signed out, so what you sent was not saved. Sign in again, then go back in your "
+    "browser to the page you were on: it may still hold what you typed."
+)
+
+
 def analyst_view(*permissions: str):
     """Signed in, with every permission named, or no entry (checked on every request)."""
 
     def decorate(view):
-        view = permission_required(permissions, raise_exception=True)(view)
-        return login_required(view)
+        view = login_required(permission_required(permissions, raise_exception=True)(view))
+
+        @wraps(view)
+        def said_when_signed_out(request: HttpRequest, *args, **kwargs):
+            # A form sent after the session ended goes to the sign-in page, which says so (an
+            # htmx request is answered in the page instead: HtmxFailureMiddleware).
+            if request.method == "POST" and not request.user.is_authenticated and not request.htmx:
+                messages.warning(request, NOT_SAVED_SIGNED_OUT)
+            return view(request, *args, **kwargs)
+
+        return said_when_signed_out
 
     return decorate
 
