@@ -4,7 +4,8 @@ A CHECK constraint sees one row only, so the rules that compare a row with rows 
 (a position's actor must take part in its issue's negotiation, its value must fit the issue's
 kind…) are triggers. Each rule is one SQL condition over NEW, written once and compiled for both
 databases. They are (re)installed after every `migrate`, because SQLite drops a table's triggers
-when Django rebuilds the table to alter it.
+when Django rebuilds the table to alter it; and on SQLite they are dropped before it, because a
+trigger on one table that names another stops SQLite renaming the rebuilt copy of that other.
 """
 
 from dataclasses import dataclass
@@ -215,6 +216,17 @@ def sqlite_statements(table: TableRules) -> list[str]:
             f"CREATE TRIGGER {trigger} BEFORE {event} ON {table.table}\nBEGIN\n{checks}\nEND",
         ]
     return statements
+
+
+def uninstall_for_migrating(using: str = "default", **kwargs) -> None:
+    """Before `migrate` on SQLite (pre_migrate): install() puts them back after it."""
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        return  # PostgreSQL alters tables in place
+    with connection.cursor() as cursor:
+        for table in TABLES:
+            for event in table.events:
+                cursor.execute(f"DROP TRIGGER IF EXISTS {table.table}_rules_{event.lower()}")
 
 
 def install(using: str = "default", **kwargs) -> None:

@@ -10,6 +10,7 @@ forms and the seed loader all run.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 import uuid
 from collections.abc import Sequence
 from decimal import Decimal
@@ -83,7 +84,9 @@ SAME_RECORD = (
 
 
 def one_line(value: str) -> None:
-    if any(ord(character) < 32 or ord(character) == 127 for character in value):
+    # Control characters (C0 and C1, with tab, CR, LF and NEL) and the Unicode line and
+    # paragraph separators.
+    if any(unicodedata.category(character) in ("Cc", "Zl", "Zp") for character in value):
         raise ValidationError(
             "Write it in one line, without line breaks or control characters.", code="one_line"
         )

@@ -5,6 +5,46 @@ import negotiations.models
 from django.conf import settings
 from django.db import migrations, models
 
+# What the new rules refuse, in stored rows: the checks below run before the constraints.
+NOT_ONE_LINE = r"[\x01-\x1f\x7f-\x9f\u2028\u2029]"  # a regex both databases read (no NUL: forms refuse it)
+
+
+def refuse_dates_before_1900(apps, schema_editor):
+    """Dates before 1900 are typos (0025 for 2025) that only a person can correct: list them
+    and stop, rather than fail on the first one deep inside a constraint."""
+    earliest = datetime.date(1900, 1, 1)
+    found = []
+    for model_name, fields in (
+        ("Source", ["published_on"]),
+        ("Package", ["stated_on"]),
+        ("Position", ["stated_on", "status_changed_on"]),
+        ("Round", ["started_on"]),
+    ):
+        model = apps.get_model("negotiations", model_name)
+        for field in fields:
+            early = model.objects.filter(**{f"{field}__lt": earliest}).values_list("pk", field)
+            found += [f"{model_name} {pk}: {field} = {value}" for pk, value in early[:50]]
+    if found:
+        raise RuntimeError(
+            "Correct these dates (before 1 January 1900) in the admin, then migrate again:\n"
+            + "\n".join(found)
+        )
+
+
+def tidy_positions(apps, schema_editor):
+    """Summaries become one line (line breaks and control characters turn into spaces), and a
+    position only reported loses the status details it never meant: what the old importer and
+    admin let through and the new rules refuse on the next edit."""
+    import re
+
+    Position = apps.get_model("negotiations", "Position")
+    for position in Position.objects.filter(summary__regex=NOT_ONE_LINE).only("summary"):
+        position.summary = " ".join(re.sub(NOT_ONE_LINE, " ", position.summary).split())
+        position.save(update_fields=["summary"])
+    Position.objects.filter(status="reported").exclude(
+        status_source=None, status_changed_on=None, status_attribution=""
+    ).update(status_source=None, status_changed_on=None, status_attribution="")
+
 
 class Migration(migrations.Migration):
 
@@ -14,6 +54,8 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(refuse_dates_before_1900, migrations.RunPython.noop),
+        migrations.RunPython(tidy_positions, migrations.RunPython.noop),
         migrations.AlterField(
             model_name='historicalpackage',
             name='stated_on',

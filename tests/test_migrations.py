@@ -1,0 +1,55 @@
+"""Migrating a database that is in use: on SQLite with the database's triggers installed, and
+with rows the new rules refuse. Each test migrates a SQLite file of its own, in a subprocess."""
+
+import sqlite3
+from pathlib import Path
+
+from tests.test_security import manage
+
+
+def migrated_to_0007_with_the_seed(tmp_path: Path) -> tuple[dict, Path]:
+    path = tmp_path / "old.sqlite3"
+    env = {"DATABASE_URL": f"sqlite:///{path}"}
+    for command in (("migrate", "negotiations", "0007"), ("loadseeds",)):
+        result = manage(*command, **env)
+        assert result.returncode == 0, result.stderr
+    return env, path
+
+
+def test_a_database_in_use_migrates_forward_and_back_and_keeps_its_triggers(tmp_path):
+    env, path = migrated_to_0007_with_the_seed(tmp_path)  # triggers installed after 0007
+    with sqlite3.connect(path) as database:
+        database.execute(
+            "UPDATE negotiations_position SET summary = 'Two' || char(10) || 'lines'"
+            " WHERE id = (SELECT min(id) FROM negotiations_position)"
+        )
+        database.execute(
+            "UPDATE negotiations_position SET status_attribution = 'A spokesman'"
+            " WHERE id = (SELECT max(id) FROM negotiations_position WHERE status = 'reported')"
+        )
+    for command in (("migrate",), ("migrate", "negotiations", "0007"), ("migrate",)):
+        result = manage(*command, **env)
+        assert result.returncode == 0, result.stderr
+    with sqlite3.connect(path) as database:
+        summaries = database.execute("SELECT summary FROM negotiations_position").fetchall()
+        assert ("Two lines",) in summaries
+        assert database.execute(
+            "SELECT count(*) FROM negotiations_position WHERE status = 'reported'"
+            " AND status_attribution <> ''"
+        ).fetchone() == (0,)
+        triggers = database.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%_rules_%'"
+        ).fetchone()[0]
+    assert triggers == 11
+
+
+def test_dates_before_1900_stop_the_migration_with_a_list_to_correct(tmp_path):
+    env, path = migrated_to_0007_with_the_seed(tmp_path)
+    with sqlite3.connect(path) as database:
+        database.execute("UPDATE negotiations_source SET published_on = '0025-04-14' WHERE id = 1")
+    result = manage("migrate", **env)
+    assert result.returncode != 0
+    assert "Correct these dates (before 1 January 1900) in the admin, then migrate again:" in (
+        result.stderr
+    )
+    assert "Source 1: published_on = 0025-04-14" in result.stderr
