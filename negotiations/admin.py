@@ -127,7 +127,7 @@ class IssueAdmin(SimpleHistoryAdmin):
                 ),
             ),
             every,
-            issue.positions.count(),
+            getattr(issue, "position_total", None) or issue.positions.count(),
         )
 
 

@@ -33,9 +33,18 @@ class AbsoluteSessionTimeoutMiddleware:
             if signed_in_at is None or time.time() - signed_in_at > limit:
                 logout(request)
                 messages.info(request, "You were signed out after a long session; sign in again.")
+                if request.method == "POST" and not wants_fragment(request):
+                    messages.warning(request, NOT_SAVED_SIGNED_OUT)
                 return redirect_to_login(request.get_full_path())
         return self.get_response(request)
 
+
+# What the sign-in page says to someone whose form arrived after the session ended (an htmx
+# request is answered in its page instead, below).
+NOT_SAVED_SIGNED_OUT = (
+    "You were signed out, so what you sent was not saved. Sign in again, then go back in your "
+    "browser to the page you were on: it may still hold what you typed."
+)
 
 # What a failed htmx request says, for a request that saves (True) or only reads (False).
 SIGNED_OUT = {

@@ -351,13 +351,21 @@ class Issue(Versioned):
             raise ValidationError({"unit": "A quantity needs a unit (hostages, days, %…)."})
         if self.kind != IssueKind.QUANTITY and (self.unit or self.unit_singular):
             raise ValidationError({"unit": "Only quantities have a unit."})
-        if self.pk and self.positions.exists():
-            stored_kind = Issue.objects.filter(pk=self.pk).values_list("kind", flat=True).first()
-            if stored_kind and stored_kind != self.kind:
+        if self.pk is None:
+            return
+        stored = Issue.objects.filter(pk=self.pk).values("kind", "negotiation_id").first()
+        if stored is None:
+            return
+        if stored["kind"] != self.kind and self.kind != IssueKind.SCALE and self.options.exists():
+            raise ValidationError(
+                {"kind": "This issue has scale options; delete them before changing its kind."}
+            )
+        if self.positions.exists():
+            if stored["kind"] != self.kind:
                 raise ValidationError(
                     {"kind": "This issue already has positions; its kind cannot change."}
                 )
-            if moved_away(self, "negotiation_id"):
+            if stored["negotiation_id"] != self.negotiation_id:
                 raise ValidationError(
                     {
                         "negotiation": "This issue already has positions; it cannot move to "
@@ -393,6 +401,10 @@ class ScaleOption(Versioned):
     def clean(self) -> None:
         if self.issue_id and self.issue.kind != IssueKind.SCALE:
             raise ValidationError({"issue": "Only a scale issue has options."})
+        if moved_away(self, "issue_id") and self.positions.exists():
+            raise ValidationError(
+                {"issue": "Positions hold this option; it cannot move to another issue."}
+            )
 
 
 class Grade(models.TextChoices):

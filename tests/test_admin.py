@@ -178,3 +178,23 @@ def test_admin_is_closed_to_anonymous_users(client, db):
     response = client.get(reverse("admin:negotiations_negotiation_changelist"))
     assert response.status_code == 302
     assert Negotiation.objects.count() == 0
+
+
+def test_scale_options_in_use_and_issues_with_options_are_explained_not_a_500(
+    editor_client, seeded
+):
+    from negotiations.models import ScaleOption
+    from tests import builders
+
+    used = ScaleOption.objects.filter(positions__isnull=False).first()
+    other = builders.issue(seeded, "another-scale", kind="scale", options=("low", "high"))
+    response = changed(editor_client, used, issue=other.pk)
+    assert "Positions hold this option; it cannot move to another issue." in (
+        response.content.decode()
+    )
+    response = changed(editor_client, other, kind="text", unit="")
+    assert "This issue has scale options; delete them before changing its kind." in (
+        response.content.decode()
+    )
+    other.refresh_from_db()
+    assert other.kind == "scale"

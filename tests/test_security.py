@@ -285,6 +285,15 @@ def test_sessions_end_a_fixed_time_after_sign_in(db, django_user_model, settings
     assert client.get(reverse("negotiations:workspace")).status_code == 302
 
 
+def test_a_form_sent_after_the_time_limit_is_said_not_saved(db, django_user_model, settings):
+    client, _ = signed_in_client(django_user_model)
+    session = client.session
+    session[SIGNED_IN_AT] = int(time.time()) - settings.GAPWATCH_SESSION_ABSOLUTE_SECONDS - 1
+    session.save()
+    page = client.post(reverse("negotiations:workspace"), {"anything": "typed"}, follow=True)
+    assert "You were signed out, so what you sent was not saved." in page.content.decode()
+
+
 def test_a_session_ended_by_the_time_limit_ends_for_htmx_requests_too(
     db, django_user_model, settings
 ):

@@ -37,6 +37,7 @@ from negotiations.forms import (
     report_formset_class,
 )
 from negotiations.importer import ImportRefused, apply_import, plan_import
+from negotiations.middleware import NOT_SAVED_SIGNED_OUT
 from negotiations.models import Issue, Negotiation, Participant, Position, Round, Source
 from negotiations.views.conditional import readable_negotiation
 
@@ -44,27 +45,25 @@ POSITIONS_CHANGED = "positions-changed"
 HISTORY_MODELS = {"position": Position, "source": Source, "round": Round}
 
 
-NOT_SAVED_SIGNED_OUT = (
-    "You were signed out, so what you sent was not saved. Sign in again, then go back in your "
-    "browser to the page you were on: it may still hold what you typed."
-)
+def said_when_signed_out(view):
+    """A form sent after the session ended goes to the sign-in page, which says so (an htmx
+    request is answered in the page instead: HtmxFailureMiddleware)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs):
+        if request.method == "POST" and not request.user.is_authenticated and not request.htmx:
+            messages.warning(request, NOT_SAVED_SIGNED_OUT)
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 def analyst_view(*permissions: str):
     """Signed in, with every permission named, or no entry (checked on every request)."""
 
     def decorate(view):
-        view = login_required(permission_required(permissions, raise_exception=True)(view))
-
-        @wraps(view)
-        def said_when_signed_out(request: HttpRequest, *args, **kwargs):
-            # A form sent after the session ended goes to the sign-in page, which says so (an
-            # htmx request is answered in the page instead: HtmxFailureMiddleware).
-            if request.method == "POST" and not request.user.is_authenticated and not request.htmx:
-                messages.warning(request, NOT_SAVED_SIGNED_OUT)
-            return view(request, *args, **kwargs)
-
-        return said_when_signed_out
+        view = permission_required(permissions, raise_exception=True)(view)
+        return said_when_signed_out(login_required(view))
 
     return decorate
 
@@ -323,6 +322,7 @@ def delete_position(request: HttpRequest, uid) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@said_when_signed_out
 @login_required
 def record_history(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     model = HISTORY_MODELS.get(kind)
