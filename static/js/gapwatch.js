@@ -20,13 +20,37 @@
 
   var DISCARD = "Close the form? What you typed in it will be lost.";
 
+  // The table's controls as the table last shown reflects them: put back when the analyst
+  // keeps a typed form instead of the table the controls asked for.
+  var shown = new WeakMap();
+
+  function controlsOf(form) {
+    return Array.prototype.filter.call(form.elements, function (control) {
+      return control.name;
+    }).map(function (control) {
+      var checkable = control.type === "checkbox" || control.type === "radio";
+      return [control, checkable ? control.checked : control.value];
+    });
+  }
+
+  function rememberControls(form) {
+    shown.set(form, controlsOf(form));
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-replaces-record-forms]").forEach(rememberControls);
+  });
+
   document.addEventListener("htmx:beforeRequest", function (event) {
     var elt = event.detail.elt;
     var problem = elt.querySelector("[data-problem]");
     if (elt.matches("[data-replaces-record-forms]") &&
         document.querySelector(".record-row form[data-typed]") &&
         !window.confirm("Show this table? What you typed in the open form will be lost.")) {
-      event.preventDefault();  // the table, and the form in it, stay
+      event.preventDefault();  // the table, and the form in it, stay: so do the controls
+      (shown.get(elt) || []).forEach(function (pair) {
+        if (typeof pair[1] === "boolean") pair[0].checked = pair[1]; else pair[0].value = pair[1];
+      });
       return;
     }
     if (problem) problem.textContent = "";  // sent after all: the earlier objection is void
@@ -148,6 +172,9 @@
 
   document.addEventListener("htmx:afterRequest", function (event) {
     var detail = event.detail;
+    if (detail.successful && detail.elt.matches("[data-replaces-record-forms]")) {
+      rememberControls(detail.elt);
+    }
     if (!detail.successful) {
       focusAfterSwap = null;  // nothing swapped: the focus stays
     } else if (detail.xhr.getResponseHeader("HX-Retarget") !== "#page-alert") {
