@@ -13,6 +13,7 @@ from django.http import HttpResponse
 from django.shortcuts import resolve_url
 from django.template.response import TemplateResponse
 
+from negotiations import drafts
 from negotiations.views.conditional import wants_fragment
 
 SIGNED_IN_AT = "gapwatch_signed_in_at"  # set at sign-in by negotiations.signals
@@ -34,17 +35,10 @@ class AbsoluteSessionTimeoutMiddleware:
                 logout(request)
                 messages.info(request, "You were signed out after a long session; sign in again.")
                 if request.method == "POST" and not wants_fragment(request):
-                    messages.warning(request, NOT_SAVED_SIGNED_OUT)
+                    drafts.keep(request)  # the sign-in page says so; the form comes back after
                 return redirect_to_login(request.get_full_path())
         return self.get_response(request)
 
-
-# What the sign-in page says to someone whose form arrived after the session ended (an htmx
-# request is answered in its page instead, below).
-NOT_SAVED_SIGNED_OUT = (
-    "You were signed out, so what you sent was not saved. Sign in again, then go back in your "
-    "browser to the page you were on: it may still hold what you typed."
-)
 
 # What a failed htmx request says, for a request that saves (True) or only reads (False).
 SIGNED_OUT = {

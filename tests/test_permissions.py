@@ -57,6 +57,40 @@ def test_a_form_sent_after_signing_out_is_said_not_saved_on_the_sign_in_page(cli
     assert said not in opened.content.decode()  # only a form that was sent
 
 
+def test_a_form_sent_after_signing_out_comes_back_filled_in_after_signing_in(
+    client, seeded, django_user_model
+):
+    analyst = django_user_model.objects.create_user("ana", password="x-long-password-1")
+    analyst.groups.add(Group.objects.get(name="Analyst"))
+    url = reverse("negotiations:new_report", args=[SEED_SLUG])
+    typed = {
+        "source-outlet": "Wire",
+        "source-headline": "Typed before the session ended",
+        "positions-TOTAL_FORMS": "2",
+        "positions-INITIAL_FORMS": "0",
+        "positions-0-summary": "First row",
+        "positions-1-summary": "Second row",
+    }
+    before = unchanged_state()
+    sign_in_page = client.post(url, typed, follow=True)
+    assert "Sign in again: the form comes back with what you typed" in (
+        sign_in_page.content.decode()
+    )
+    back = client.post(
+        reverse("login") + f"?next={url}",
+        {"username": "ana", "password": "x-long-password-1"},
+        follow=True,
+    )
+    page = back.content.decode()
+    assert back.request["PATH_INFO"] == url
+    assert "This is what you sent before signing in again; nothing of it is saved yet." in page
+    assert 'value="Typed before the session ended"' in page
+    assert 'value="First row"' in page and 'value="Second row"' in page  # both rows
+    assert unchanged_state() == before
+    # Once: the next visit is an empty form again.
+    assert "Typed before the session ended" not in client.get(url).content.decode()
+
+
 def test_readers_without_a_role_are_refused_and_nothing_changes(seeded, django_user_model):
     reader = django_user_model.objects.create_user("reader", password="x-long-password-1")
     client = Client()

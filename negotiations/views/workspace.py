@@ -23,7 +23,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_safe
 from django_htmx.http import retarget, trigger_client_event
 
-from negotiations import editing, snapshot
+from negotiations import drafts, editing, snapshot
 from negotiations.forms import (
     REPORT_ROWS,
     ImportConfirmForm,
@@ -37,7 +37,6 @@ from negotiations.forms import (
     report_formset_class,
 )
 from negotiations.importer import ImportRefused, apply_import, plan_import
-from negotiations.middleware import NOT_SAVED_SIGNED_OUT
 from negotiations.models import Issue, Negotiation, Participant, Position, Round, Source
 from negotiations.views.conditional import readable_negotiation
 
@@ -46,13 +45,14 @@ HISTORY_MODELS = {"position": Position, "source": Source, "round": Round}
 
 
 def said_when_signed_out(view):
-    """A form sent after the session ended goes to the sign-in page, which says so (an htmx
-    request is answered in the page instead: HtmxFailureMiddleware)."""
+    """A form sent after the session ended goes to the sign-in page, which says so, and comes
+    back filled in after signing in (negotiations.drafts). An htmx request is answered in its
+    page instead, where the form stays (HtmxFailureMiddleware)."""
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs):
         if request.method == "POST" and not request.user.is_authenticated and not request.htmx:
-            messages.warning(request, NOT_SAVED_SIGNED_OUT)
+            drafts.keep(request)
         return view(request, *args, **kwargs)
 
     return wrapped
@@ -111,7 +111,7 @@ def record_position(request: HttpRequest, slug: str, issue: str, actor: str) -> 
         return HttpResponse("")
     query = TableQueryForm(request.GET).resolved()
     position = Position(issue=found_issue, participant=participant, recorded_by=request.user)
-    data = request.POST if request.method == "POST" else None
+    data = drafts.sent(request)
     # Forms for several cells can be open in the table at once: ids of their own, so that a
     # label never reaches into another cell's form.
     auto_id = f"id_{found_issue.slug}_{participant.actor.slug}_%s"
@@ -223,7 +223,7 @@ def conflict_response(request, template: str, context: dict, stale: editing.Stal
 @analyst_view("negotiations.change_position")
 def edit_position(request: HttpRequest, uid) -> HttpResponse:
     position = position_for_change(request, uid)
-    data = request.POST if request.method == "POST" else None
+    data = drafts.sent(request)
     new_source = NewSourceForm(data, prefix="new-source")
     form = PositionForm(
         data,
@@ -247,7 +247,7 @@ def edit_position(request: HttpRequest, uid) -> HttpResponse:
 @analyst_view("negotiations.change_position", "negotiations.add_source")
 def change_status(request: HttpRequest, uid) -> HttpResponse:
     position = position_for_change(request, uid)
-    data = request.POST if request.method == "POST" else None
+    data = drafts.sent(request)
     new_source = NewSourceForm(data, prefix="new-source")
     form = StatusForm(data, instance=position, new_source=new_source)
     return save_position_change(
@@ -495,7 +495,7 @@ def new_report(request: HttpRequest, slug: str) -> HttpResponse:
     ReportFormSet = report_formset_class()
     if request.method == "GET" and request.htmx and "positions-TOTAL_FORMS" in request.GET:
         return add_report_row(request, negotiation, ReportFormSet)
-    data = request.POST if request.method == "POST" else None
+    data = drafts.sent(request)
     source_form = NewSourceForm(data, prefix="source", required=True)
     formset = ReportFormSet(data, prefix="positions", negotiation=negotiation)
     if request.method == "POST":
@@ -557,7 +557,7 @@ def add_report_row(request, negotiation, ReportFormSet) -> HttpResponse:
 @analyst_view("negotiations.change_source")
 def edit_source(request: HttpRequest, slug: str) -> HttpResponse:
     source = get_object_or_404(Source, slug=slug)
-    form = SourceEditForm(request.POST or None, instance=source)
+    form = SourceEditForm(drafts.sent(request), instance=source)
     # Where the analyst came from (the sources page of a negotiation), if it is one of ours.
     back = request.GET.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
@@ -590,7 +590,7 @@ def edit_round(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 
 def round_form(request, negotiation, round_) -> HttpResponse:
-    form = RoundForm(request.POST or None, instance=round_, negotiation=negotiation)
+    form = RoundForm(drafts.sent(request), instance=round_, negotiation=negotiation)
     context = {"negotiation": negotiation, "form": form, "round": round_}
     if request.method == "POST" and form.is_valid():
         try:

@@ -1,0 +1,50 @@
+"""What a workspace form sent after the session ended keeps until the analyst signs in again.
+
+The form's data waits in the (new, anonymous) session; signing in keeps the session's data, and
+the first visit of the same address after it shows the form filled in as it was sent, to check
+and send again. Nothing is saved on the way. Files (a CSV import) are not kept.
+"""
+
+from django.contrib import messages
+from django.http import HttpRequest, QueryDict
+
+DRAFT = "gapwatch-draft"
+
+NOT_SAVED_SIGNED_OUT = (
+    "You were signed out, so what you sent was not saved. Sign in again: the form comes back "
+    "with what you typed, to check and send again."
+)
+NOT_SAVED_FILE = "You were signed out, so nothing was imported. Sign in again and upload the file."
+RESTORED = "This is what you sent before signing in again; nothing of it is saved yet."
+
+
+def keep(request: HttpRequest) -> None:
+    """For a form (not an htmx request) sent by someone signed out."""
+    if request.FILES:
+        messages.warning(request, NOT_SAVED_FILE)
+        return
+    request.session[DRAFT] = {
+        "path": request.get_full_path(),
+        "data": {
+            name: request.POST.getlist(name)
+            for name in request.POST
+            if name != "csrfmiddlewaretoken"
+        },
+    }
+    messages.warning(request, NOT_SAVED_SIGNED_OUT)
+
+
+def sent(request: HttpRequest) -> QueryDict | None:
+    """The data to bind the page's form to: what was posted, or, on the first visit of the
+    address after signing in again, what was sent to it before; else None (an empty form)."""
+    if request.method == "POST":
+        return request.POST
+    draft = request.session.get(DRAFT)
+    if not draft or draft.get("path") != request.get_full_path():
+        return None
+    del request.session[DRAFT]
+    data = QueryDict(mutable=True)
+    for name, values in draft["data"].items():
+        data.setlist(name, values)
+    messages.info(request, RESTORED)
+    return data
