@@ -2,13 +2,17 @@
 
 The form's data waits in the (new, anonymous) session; signing in keeps the session's data, and
 the first visit of the same address after it shows the form filled in as it was sent, to check
-and send again. Nothing is saved on the way. Files (a CSV import) are not kept.
+and send again. Nothing is saved on the way. Files (a CSV import) are not kept. A kept form
+lasts an hour: on a shared browser, whoever signs in much later does not find it.
 """
+
+import time
 
 from django.contrib import messages
 from django.http import HttpRequest, QueryDict
 
 DRAFT = "gapwatch-draft"
+KEPT_SECONDS = 60 * 60
 
 NOT_SAVED_SIGNED_OUT = (
     "You were signed out, so what you sent was not saved. Sign in again: the form comes back "
@@ -24,6 +28,7 @@ def keep(request: HttpRequest) -> None:
         messages.warning(request, NOT_SAVED_FILE)
         return
     request.session[DRAFT] = {
+        "at": time.time(),
         "path": request.get_full_path(),
         "data": {
             name: request.POST.getlist(name)
@@ -43,6 +48,8 @@ def sent(request: HttpRequest) -> QueryDict | None:
     if not draft or draft.get("path") != request.get_full_path():
         return None
     del request.session[DRAFT]
+    if time.time() - draft.get("at", 0) > KEPT_SECONDS:
+        return None
     data = QueryDict(mutable=True)
     for name, values in draft["data"].items():
         data.setlist(name, values)

@@ -91,6 +91,20 @@ def test_a_form_sent_after_signing_out_comes_back_filled_in_after_signing_in(
     assert "Typed before the session ended" not in client.get(url).content.decode()
 
 
+def test_a_form_kept_over_an_hour_ago_is_not_brought_back(client, seeded, django_user_model):
+    from negotiations import drafts
+
+    analyst = django_user_model.objects.create_user("ana", password="x-long-password-1")
+    analyst.groups.add(Group.objects.get(name="Analyst"))
+    url = reverse("negotiations:new_report", args=[SEED_SLUG])
+    client.post(url, {"source-headline": "Typed long ago"})
+    session = client.session
+    session[drafts.DRAFT]["at"] -= drafts.KEPT_SECONDS + 1
+    session.save()
+    client.force_login(analyst)
+    assert "Typed long ago" not in client.get(url).content.decode()
+
+
 def test_readers_without_a_role_are_refused_and_nothing_changes(seeded, django_user_model):
     reader = django_user_model.objects.create_user("reader", password="x-long-password-1")
     client = Client()
