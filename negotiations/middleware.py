@@ -1,6 +1,6 @@
-"""Request-wide behaviour: an absolute limit on how long a sign-in lasts, and what a failed htmx
-request shows. (A lost database connection is answered by the 500 handler,
-negotiations.views.errors.)"""
+"""Request-wide behaviour: an absolute limit on how long a sign-in lasts, what a form sent after
+the session ended keeps, and what a failed htmx request shows. (A lost database connection is
+answered by the 500 handler, negotiations.views.errors.)"""
 
 import time
 from urllib.parse import urlencode, urlsplit
@@ -34,10 +34,35 @@ class AbsoluteSessionTimeoutMiddleware:
             if signed_in_at is None or time.time() - signed_in_at > limit:
                 logout(request)
                 messages.info(request, "You were signed out after a long session; sign in again.")
-                if request.method == "POST" and not wants_fragment(request):
-                    drafts.keep(request)  # the sign-in page says so; the form comes back after
                 return redirect_to_login(request.get_full_path())
         return self.get_response(request)
+
+
+def redirects_to_sign_in(response: HttpResponse) -> bool:
+    return response.status_code in (301, 302, 303) and (
+        urlsplit(response.get("Location", "")).path == resolve_url(settings.LOGIN_URL)
+    )
+
+
+class KeepSentFormMiddleware:
+    """A form sent after the session ended (signed out elsewhere, timed out) is answered with
+    the sign-in page: what it sent is kept for after signing in again, and the page says so
+    (negotiations.drafts). An htmx request is answered in its own page instead, where the form
+    stays (HtmxFailureMiddleware). Inside the session and messages middleware, which store the
+    two; around the absolute time-out, whose redirect it sees too."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            request.method == "POST"
+            and not wants_fragment(request)
+            and redirects_to_sign_in(response)
+        ):
+            drafts.keep(request)
+        return response
 
 
 # What a failed htmx request says, for a request that saves (True) or only reads (False).
@@ -85,8 +110,8 @@ class HtmxFailureMiddleware:
             return response
         saving = request.method not in ("GET", "HEAD")
         status = response.status_code
-        login = resolve_url(settings.LOGIN_URL)
-        if status in (301, 302, 303) and self.sends_to(response, login):
+        if redirects_to_sign_in(response):
+            login = resolve_url(settings.LOGIN_URL)
             sign_in = f"{login}?{urlencode({'next': self.back_to(request)})}"
             return self.alert(request, response, 401, SIGNED_OUT[saving], sign_in=sign_in)
         if status == 403:
@@ -94,10 +119,6 @@ class HtmxFailureMiddleware:
         if status >= 500:
             return self.alert(request, response, status, FAILED[saving])
         return response
-
-    @staticmethod
-    def sends_to(response, path: str) -> bool:
-        return urlsplit(response.get("Location", "")).path == path
 
     @staticmethod
     def back_to(request) -> str:

@@ -8,7 +8,6 @@ the same views serve whole pages and redirect after a successful POST.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -44,26 +43,11 @@ POSITIONS_CHANGED = "positions-changed"
 HISTORY_MODELS = {"position": Position, "source": Source, "round": Round}
 
 
-def said_when_signed_out(view):
-    """A form sent after the session ended goes to the sign-in page, which says so, and comes
-    back filled in after signing in (negotiations.drafts). An htmx request is answered in its
-    page instead, where the form stays (HtmxFailureMiddleware)."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs):
-        if request.method == "POST" and not request.user.is_authenticated and not request.htmx:
-            drafts.keep(request)
-        return view(request, *args, **kwargs)
-
-    return wrapped
-
-
 def analyst_view(*permissions: str):
     """Signed in, with every permission named, or no entry (checked on every request)."""
 
     def decorate(view):
-        view = permission_required(permissions, raise_exception=True)(view)
-        return said_when_signed_out(login_required(view))
+        return login_required(permission_required(permissions, raise_exception=True)(view))
 
     return decorate
 
@@ -322,7 +306,6 @@ def delete_position(request: HttpRequest, uid) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@said_when_signed_out
 @login_required
 def record_history(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     model = HISTORY_MODELS.get(kind)
