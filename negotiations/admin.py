@@ -127,7 +127,7 @@ class IssueAdmin(SimpleHistoryAdmin):
                 ),
             ),
             every,
-            getattr(issue, "position_total", None) or issue.positions.count(),
+            issue.position_total,
         )
 
 

@@ -391,12 +391,9 @@ class PositionForm(ModelRulesForm):
                 "source", "Pick the report this position comes from, or add a new one below."
             )
         if not cleaned.get("stated_on") and "stated_on" not in self.errors:
-            # Left blank (new positions only): the day the report was published.
-            source = None
-            if self.instance.source_id:
-                source = self.instance.source
-            elif self.new_source.is_filled() and self.new_source.is_valid():
-                source = self.new_source.instance
+            # Left blank (new positions only): the day the report was published, the one picked
+            # or typed in above.
+            source = self.instance._related("source")
             if source is not None and source.published_on:
                 cleaned["stated_on"] = source.published_on
             elif "source" not in self.errors:
