@@ -19,6 +19,7 @@
   var focusAfterSwap = null;  // the id of what gets the focus once the swap has settled
 
   var DISCARD = "Close the form? What you typed in it will be lost.";
+  var DISCARD_FOR_TABLE = "Show this table? What you typed in the open form will be lost.";
 
   // The table's controls as the table last shown reflects them: put back when the analyst
   // keeps a typed form instead of the table the controls asked for.
@@ -46,7 +47,7 @@
     var problem = elt.querySelector("[data-problem]");
     if (elt.matches("[data-replaces-record-forms]") &&
         document.querySelector(".record-row form[data-typed]") &&
-        !window.confirm("Show this table? What you typed in the open form will be lost.")) {
+        !window.confirm(DISCARD_FOR_TABLE)) {
       event.preventDefault();  // the table, and the form in it, stay: so do the controls
       (shown.get(elt) || []).forEach(function (pair) {
         if (typeof pair[1] === "boolean") pair[0].checked = pair[1]; else pair[0].value = pair[1];
@@ -118,16 +119,15 @@
   // A failed request: the server's word on it (HtmxFailureMiddleware retargets it to
   // #page-alert) is swapped in; anything else (a proxy's 502, a 404, no answer at all) is not
   // swapped into the page, but said at the top of it. The form and what was typed stay.
-  function clearStatus() {
-    // The word on an earlier save would sit over the failure's message, saying the opposite.
-    var status = document.getElementById("record-status");
-    if (status) status.replaceChildren();
+  function empty(id) {
+    var region = document.getElementById(id);
+    if (region) region.replaceChildren();
   }
 
   function alertPage(message) {
     var alert = document.getElementById("page-alert");
     if (!alert) return;
-    clearStatus();
+    empty("record-status");  // the word on an earlier save would sit over it, and contradict it
     var notice = document.createElement("p");
     notice.className = "notice notice--error";
     notice.textContent = message;
@@ -150,7 +150,7 @@
     if (detail.xhr.getResponseHeader("HX-Retarget") === "#page-alert") {
       detail.shouldSwap = true;
       detail.isError = false;
-      clearStatus();
+      empty("record-status");
     } else if (detail.xhr.status >= 400 && !detail.shouldSwap) {
       alertPage("That did not work (the server answered " + detail.xhr.status + "), so " +
         "nothing changed. Reload the page and try again.");
@@ -172,15 +172,13 @@
 
   document.addEventListener("htmx:afterRequest", function (event) {
     var detail = event.detail;
-    if (detail.successful && detail.elt.matches("[data-replaces-record-forms]")) {
-      rememberControls(detail.elt);
-    }
     if (!detail.successful) {
       focusAfterSwap = null;  // nothing swapped: the focus stays
-    } else if (detail.xhr.getResponseHeader("HX-Retarget") !== "#page-alert") {
-      var alert = document.getElementById("page-alert");
-      if (alert) alert.replaceChildren();  // it went through: an earlier failure no longer stands
+      return;
     }
+    if (detail.elt.matches("[data-replaces-record-forms]")) rememberControls(detail.elt);
+    // It went through: an earlier failure no longer stands.
+    if (detail.xhr.getResponseHeader("HX-Retarget") !== "#page-alert") empty("page-alert");
   });
 
   document.addEventListener("keydown", function (event) {
