@@ -41,12 +41,28 @@ def fill_offer(form, summary: str, stated_on: str | None = None) -> None:
     form.get_by_label("Credibility").select_option("3")
 
 
+def at_the_table(page, live_server) -> None:
+    """Signed in as the analyst, at the gap table as of 14 April 2025."""
+    sign_in(page, live_server)
+    page.goto(f"{live_server.url}/n/{SEED_SLUG}/?as_of=2025-04-14")
+
+
+def offer_in_place(page, actor: str, summary: str, hostages: str | None = None):
+    """Open the record form in the actor's cell of "Living hostages released" and fill an offer
+    (of `hostages`, if given); the form, not yet saved."""
+    page.locator(f"#record-link-living-hostages-{actor}").click()
+    form = page.locator(".record-row form")
+    fill_offer(form, summary)
+    if hostages is not None:
+        form.get_by_label("Exactly (hostages)").fill(hostages)
+    return form
+
+
 def test_record_hamas_moving_to_ten_and_watch_the_gap_shrink_without_reload(
     watched_page, live_server, analyst
 ):
     page = watched_page
-    sign_in(page, live_server)
-    page.goto(f"{live_server.url}/n/{SEED_SLUG}/?as_of=2025-04-14")
+    at_the_table(page, live_server)
     page.evaluate("window.__notReloaded = true")
     row = page.locator("#issue-living-hostages")
     expect(row.locator(".gap__words")).to_have_text("2 hostages apart")
@@ -186,8 +202,7 @@ def test_import_a_csv_file(watched_page, live_server, analyst, tmp_path):
 
 def test_the_record_form_is_usable_from_the_keyboard(watched_page, live_server, analyst):
     page = watched_page
-    sign_in(page, live_server)
-    page.goto(f"{live_server.url}/n/{SEED_SLUG}/?as_of=2025-04-14")
+    at_the_table(page, live_server)
     link = page.locator("#record-link-living-hostages-hamas")
     link.focus()
     page.keyboard.press("Enter")
@@ -250,12 +265,8 @@ def test_saving_after_signing_out_elsewhere_keeps_what_was_typed(
     watched_page, live_server, analyst
 ):
     page = watched_page
-    sign_in(page, live_server)
-    page.goto(f"{live_server.url}/n/{SEED_SLUG}/?as_of=2025-04-14")
-    page.locator("#record-link-living-hostages-hamas").click()
-    form = page.locator(".record-row form")
-    fill_offer(form, "Typed before the session ended")
-    form.get_by_label("Exactly (hostages)").fill("10")
+    at_the_table(page, live_server)
+    form = offer_in_place(page, "hamas", "Typed before the session ended", hostages="10")
     # Signed out in another tab of the same browser.
     other = page.context.new_page()
     other.goto(f"{live_server.url}/workspace/")
@@ -290,12 +301,8 @@ def test_a_failed_save_is_not_hidden_behind_the_word_on_an_earlier_one(
 ):
     page = watched_page
     page.set_viewport_size({"width": 375, "height": 800})
-    sign_in(page, live_server)
-    page.goto(f"{live_server.url}/n/{SEED_SLUG}/?as_of=2025-04-14")
-    page.locator("#record-link-living-hostages-hamas").click()
-    form = page.locator(".record-row form")
-    fill_offer(form, "Would free ten")
-    form.get_by_label("Exactly (hostages)").fill("10")
+    at_the_table(page, live_server)
+    form = offer_in_place(page, "hamas", "Would free ten", hostages="10")
     form.get_by_role("button", name="Save position").click()
     status = page.locator("#record-status")
     expect(status).to_contain_text("Saved: Hamas")
@@ -304,10 +311,7 @@ def test_a_failed_save_is_not_hidden_behind_the_word_on_an_earlier_one(
     assert button["y"] + button["height"] <= box["y"] + box["height"]
     assert page.locator(".table-scroll").bounding_box()["width"] >= box["width"] - 1
     # The next save fails: its message replaces the word on the earlier one.
-    page.locator("#record-link-living-hostages-egypt").click()
-    form = page.locator(".record-row form")
-    fill_offer(form, "Sent while the proxy was down")
-    form.get_by_label("Exactly (hostages)").fill("9")
+    form = offer_in_place(page, "egypt", "Sent while the proxy was down", hostages="9")
     page.route("**/record/living-hostages/egypt/**", lambda route: route.fulfill(status=502))
     form.get_by_role("button", name="Save position").click()
     expect(page.locator("#page-alert")).to_contain_text("the server answered 502")
@@ -319,8 +323,7 @@ def test_two_open_forms_keep_to_themselves_and_the_table_asks_before_dropping_th
     watched_page, live_server, analyst
 ):
     page = watched_page
-    sign_in(page, live_server)
-    page.goto(f"{live_server.url}/n/{SEED_SLUG}/?as_of=2025-04-14")
+    at_the_table(page, live_server)
     page.locator("#record-link-living-hostages-hamas").click()
     page.locator("#record-link-living-hostages-egypt").click()
     expect(page.locator(".record-row")).to_have_count(2)
@@ -361,12 +364,9 @@ def test_in_development_a_refusal_is_said_in_the_page_not_in_place_of_it(
     whole page, losing what was typed."""
     settings.DEBUG = True
     page = watched_page
-    sign_in(page, live_server)
-    page.goto(f"{live_server.url}/n/{SEED_SLUG}/?as_of=2025-04-14")
+    at_the_table(page, live_server)
     assert page.locator("script[data-debug=True]").count() == 1  # django-htmx's debug script
-    page.locator("#record-link-living-hostages-hamas").click()
-    form = page.locator(".record-row form")
-    fill_offer(form, "Refused by the server")
+    form = offer_in_place(page, "hamas", "Refused by the server")
     page.route(
         "**/record/living-hostages/hamas/**",
         lambda route: route.fulfill(status=403, body="<h1>403 Forbidden</h1>"),
@@ -382,12 +382,8 @@ def test_a_failure_between_here_and_the_server_is_said_and_the_form_kept(
     watched_page, live_server, analyst
 ):
     page = watched_page
-    sign_in(page, live_server)
-    page.goto(f"{live_server.url}/n/{SEED_SLUG}/?as_of=2025-04-14")
-    page.locator("#record-link-living-hostages-hamas").click()
-    form = page.locator(".record-row form")
-    fill_offer(form, "Sent while the proxy was down")
-    form.get_by_label("Exactly (hostages)").fill("10")
+    at_the_table(page, live_server)
+    form = offer_in_place(page, "hamas", "Sent while the proxy was down", hostages="10")
     # A proxy in front of the app answers instead of it (its own page, no htmx headers).
     page.route(
         "**/record/living-hostages/hamas/**",
@@ -414,8 +410,7 @@ def test_a_focused_link_in_the_table_is_never_behind_the_issue_column(
 ):
     page = watched_page
     page.set_viewport_size({"width": width, "height": 800})
-    sign_in(page, live_server)
-    page.goto(f"{live_server.url}/n/{SEED_SLUG}/?as_of=2025-04-14")
+    at_the_table(page, live_server)
     scroller = page.locator(".table-scroll")
     scroller.evaluate("box => { box.scrollLeft = box.scrollWidth }")  # read to the far right
     link = page.locator("#record-link-living-hostages-israel")  # in the first actor column

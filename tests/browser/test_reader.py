@@ -18,6 +18,13 @@ def open_table(page, live_server, query: str = ""):
     page.evaluate("window.__notReloaded = true")
 
 
+def requested_urls(page) -> list[str]:
+    """Every address the page requests from now on, in order (the list fills as it goes)."""
+    urls: list[str] = []
+    page.on("request", lambda request: urls.append(request.url))
+    return urls
+
+
 def test_as_of_control_swaps_the_table_and_the_address_without_reloading(
     watched_page, live_server, live_seeded
 ):
@@ -120,8 +127,7 @@ def test_a_date_the_control_cannot_take_is_refused_where_it_is_typed(
 ):
     page = watched_page
     open_table(page, live_server, "?as_of=2025-04-14")
-    requests = []
-    page.on("request", lambda request: requests.append(request.url))
+    requests = requested_urls(page)
     date = page.locator("input[name=as_of]")
     date.focus()  # the month: a date control takes its parts in order
     page.keyboard.type("05052099")  # month, day, year, as a person types into the control
@@ -181,8 +187,7 @@ def test_pressing_enter_while_the_form_waits_sends_the_date_once(
 ):
     page = watched_page
     open_table(page, live_server, "?as_of=2025-04-14")
-    requests = []
-    page.on("request", lambda request: requests.append(request.url))
+    requests = requested_urls(page)
     page.locator("input[name=as_of]").focus()
     page.keyboard.type("04132025")
     page.keyboard.press("Enter")  # within the 700 ms the form waits after a change
