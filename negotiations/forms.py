@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from negotiations.gaps import format_number
 from negotiations.models import EARLIEST_DATE as EARLIEST
-from negotiations.models import SAME_RECORD
+from negotiations.models import SAME_RECORD, not_before_1900
 
 
 class DateInput(forms.DateInput):
@@ -26,8 +26,7 @@ def check_not_future(day: dt.date) -> None:
             f"{day:%-d %B %Y} is in the future; pick a date up to today ({today:%-d %B %Y}).",
             code="future",
         )
-    if day < EARLIEST:
-        raise forms.ValidationError("Pick a date from 1 January 1900 on.", code="too_early")
+    not_before_1900(day)
 
 
 class AsOfForm(forms.Form):

@@ -52,9 +52,12 @@ def not_in_future(value: dt.date) -> None:
 EARLIEST_DATE = dt.date(1900, 1, 1)
 
 
+TOO_EARLY = "Pick a date from 1 January 1900 on."
+
+
 def not_before_1900(value: dt.date) -> None:
     if value < EARLIEST_DATE:
-        raise ValidationError("Pick a date from 1 January 1900 on.", code="too_early")
+        raise ValidationError(TOO_EARLY, code="too_early")
 
 
 def moment_on_record(moment: dt.datetime) -> dt.datetime:
@@ -106,7 +109,7 @@ def from_1900(field: str, name: str) -> models.CheckConstraint:
     return models.CheckConstraint(
         condition=Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gte": EARLIEST_DATE}),
         name=name,
-        violation_error_message="Pick a date from 1 January 1900 on.",
+        violation_error_message=TOO_EARLY,
     )
 
 
