@@ -863,3 +863,18 @@ def test_the_record_form_on_its_own_page_is_a_plain_form(analyst_client):
     inline = analyst_client.get(RECORD, headers={"HX-Request": "true"}).content.decode()
     assert 'hx-target="closest .record-row"' in inline and "data-cancel" in inline
     assert '<h2 class="record-form__title">New position: Hamas' in inline  # under the table's h1
+
+
+def test_only_the_gap_table_itself_is_marked_as_the_current_page(analyst_client):
+    def current_links(url):
+        html = analyst_client.get(url).content.decode()
+        return re.findall(r'<a href="[^"]*" aria-current="(\w+)">([^<]+)</a>', html)
+
+    assert current_links(TABLE) == [("page", "Gap table")]
+    # A page inside the table's part of the site marks the tab as its part, not as this page.
+    assert current_links(reverse("negotiations:new_report", args=[SEED_SLUG])) == [
+        ("true", "Gap table")
+    ]
+    assert current_links(reverse("negotiations:sources", args=[SEED_SLUG])) == [
+        ("page", "Sources")
+    ]
