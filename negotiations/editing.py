@@ -148,6 +148,8 @@ def restore(version, current: models.Model | None, expected_version: int | None)
             )["highest"]
             restored.version = (newest or 0) + 1
             restored._state.adding = True
+        # The history then says "restored", not "created" or "changed".
+        restored._change_reason = f"restored version {version.version}"
         try:
             restored.full_clean(validate_unique=False, validate_constraints=False)
         except ValidationError as problem:

@@ -488,6 +488,13 @@ def test_delete_and_restore(analyst_client):
     restored = Position.objects.get(uid=uid)
     assert restored.summary == "Raised the number it would free to nine"
     assert restored.history.first().history_type == "+"
+    # The history tells a restore from the record's creation.
+    entries = text_of(analyst_client.get(history_url))
+    assert f"restored version {created.version} · version {restored.version} (current)" in entries
+    assert f"Restored version {created.version}, as it was." in entries
+    assert entries.count("· created ·") == 1
+    workspace = text_of(analyst_client.get(reverse("negotiations:workspace")))
+    assert f"Restored version {created.version} Raised the number" in workspace
 
 
 def test_restore_an_earlier_version(analyst_client):
@@ -506,6 +513,9 @@ def test_restore_an_earlier_version(analyst_client):
     position.refresh_from_db()
     assert position.summary == "Raised the number it would free to nine"
     assert position.history.count() == 3
+    assert f"restored version {first.version} · version {position.version} (current)" in (
+        text_of(analyst_client.get(history_url))
+    )
 
 
 # ---------------------------------------------------------------------------------------------
