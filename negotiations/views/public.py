@@ -16,10 +16,11 @@ from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from negotiations import charts, gap_days, snapshot
-from negotiations.forms import AsOfForm, PageForm, TableQueryForm
+from negotiations.forms import AsOfForm, PageForm, TableQuery, TableQueryForm
 from negotiations.models import (
     Issue,
     Negotiation,
+    Package,
     Participant,
     Position,
     Round,
@@ -102,7 +103,14 @@ def package_detail(request: HttpRequest, slug: str, package: str) -> HttpRespons
     table = snapshot.load_table(negotiation, query.as_of, query.known_by)
     compared = {found.slug: (found, against) for found, against in snapshot.load_packages(table)}
     if package not in compared:
-        raise Http404("No such package in this negotiation.")
+        later = (
+            Package.objects.filter(negotiation=negotiation, slug=package)
+            .select_related("source", "proposer__actor")
+            .first()
+        )
+        if later is None:
+            raise Http404("No such package in this negotiation.")
+        return package_not_yet(request, negotiation, later, query)
     found, against = compared[package]
     rows = {row.issue.pk: row for row in table.rows}
     terms = []
@@ -138,6 +146,28 @@ def package_detail(request: HttpRequest, slug: str, package: str) -> HttpRespons
             "section": "table",
         },
         status=status_for(form),
+    )
+
+
+def package_not_yet(
+    request: HttpRequest, negotiation: Negotiation, package: Package, query: TableQuery
+) -> HttpResponse:
+    """A package put forward (or, keeping to what was reported, reported) after the date asked
+    for: not on that day's table, so a 404 that says from when it is, with a link."""
+    on_table_from = package.stated_on
+    if query.known_by is not None:
+        on_table_from = max(on_table_from, package.source.published_on)
+    return TemplateResponse(
+        request,
+        "negotiations/package_not_yet.html",
+        {
+            "negotiation": negotiation,
+            "package": package,
+            "query": query,
+            "on_table_from": on_table_from,
+            "section": "table",
+        },
+        status=404,
     )
 
 
