@@ -885,6 +885,4 @@ def test_only_the_gap_table_itself_is_marked_as_the_current_page(analyst_client)
     assert current_links(reverse("negotiations:new_report", args=[SEED_SLUG])) == [
         ("true", "Gap table")
     ]
-    assert current_links(reverse("negotiations:sources", args=[SEED_SLUG])) == [
-        ("page", "Sources")
-    ]
+    assert current_links(reverse("negotiations:sources", args=[SEED_SLUG])) == [("page", "Sources")]
