@@ -93,12 +93,17 @@
     }
   });
 
+  // Where the analyst was working when the latest message appeared: the cell's link after a
+  // save, the field of a form that failed. Dismissing a message goes back there.
+  var workingAt = null;
+
   document.addEventListener("htmx:afterSettle", function (event) {
     // A failure is shown at the top of the page (#page-alert): the focus stays in the form.
     if (event.detail.target && event.detail.target.id === "page-alert") focusAfterSwap = null;
     var target = focusAfterSwap && document.getElementById(focusAfterSwap);
     focusAfterSwap = null;
     if (target) target.focus();
+    workingAt = document.activeElement;
   });
 
   // htmx sends nothing from a form the browser finds invalid; say why. A form that sends as
@@ -133,6 +138,7 @@
     notice.textContent = message;
     notice.append(document.getElementById("dismiss-button").content.cloneNode(true));
     alert.replaceChildren(notice);
+    workingAt = document.activeElement;
   }
 
   // A message about what the analyst did stays in sight until dismissed, or, for a failure,
@@ -142,7 +148,10 @@
     var region = dismiss && dismiss.closest("#page-alert, #record-status");
     if (!region) return;
     region.replaceChildren();
-    document.getElementById("main").focus();  // not lost to the top of the page with the button
+    // Back to where the work was; else the main region, not the top of the page.
+    var back = workingAt && workingAt.isConnected && workingAt !== document.body ?
+      workingAt : document.getElementById("main");
+    back.focus();
   });
 
   document.addEventListener("htmx:beforeSwap", function (event) {

@@ -82,7 +82,8 @@ def test_record_hamas_moving_to_ten_and_watch_the_gap_shrink_without_reload(
     status.get_by_role("button", name="Dismiss this message").click()
     expect(status).to_be_empty()
     expect(status).to_be_hidden()
-    expect(page.locator("main")).to_be_focused()  # not lost to the top of the page
+    # Back to the cell the analyst was working in, not lost to the top of the page.
+    expect(page.locator("#record-link-living-hostages-hamas")).to_be_focused()
     assert page.evaluate("window.__notReloaded") is True
     saved = Position.objects.get(summary="Would free ten")
     assert (saved.value_min, saved.recorded_by) == (10, analyst)
@@ -317,6 +318,10 @@ def test_a_failed_save_is_not_hidden_behind_the_word_on_an_earlier_one(
     expect(page.locator("#page-alert")).to_contain_text("the server answered 502")
     expect(status).to_be_empty()
     page.problems.clear()  # the browser logs the 502 and htmx its error: expected here
+    # Dismissing the failure goes back to the form it was about.
+    page.locator("#page-alert").get_by_role("button", name="Dismiss this message").click()
+    expect(page.locator("#page-alert")).to_be_empty()
+    expect(form.get_by_role("button", name="Save position")).to_be_focused()
 
 
 def test_two_open_forms_keep_to_themselves_and_the_table_asks_before_dropping_them(
