@@ -1009,7 +1009,10 @@ class Position(Versioned):
             }
             for name, value in given.items():
                 if value:
-                    add(name, "A position only reported has no status of its own to describe.")
+                    add(
+                        name,
+                        "Only a confirmed, denied or retracted position has this; leave it blank.",
+                    )
         if (
             status_source is not None
             and status_source.published_on

@@ -140,7 +140,8 @@ def test_a_new_source_given_two_ways_in_one_file_is_refused(client, seeded):
         ({"status": "denied"}, "status_source: Name the source that reports it denied."),
         (
             {"status": "reported", "status_attribution": "A spokesman"},
-            "status_attribution: A position only reported has no status of its own to describe.",
+            "status_attribution: Only a confirmed, denied or retracted position has this; "
+            "leave it blank.",
         ),
         (
             {"summary": "Two\nlines"},

@@ -19,7 +19,7 @@
   var focusAfterSwap = null;  // the id of what gets the focus once the swap has settled
 
   var DISCARD = "Close the form? What you typed in it will be lost.";
-  var DISCARD_FOR_TABLE = "Show this table? What you typed in the open form will be lost.";
+  var DISCARD_FOR_TABLE = "Change the table? What you typed in the open form will be lost.";
 
   // The table's controls as the table last shown reflects them: put back when the analyst
   // keeps a typed form instead of the table the controls asked for.

@@ -359,7 +359,7 @@ def test_two_open_forms_keep_to_themselves_and_the_table_asks_before_dropping_th
     page.once("dialog", lambda dialog: answer(dialog, accept=True))
     page.get_by_label("Order").select_option("gap")
     expect(page.locator(".record-row")).to_have_count(0)
-    assert questions == ["Show this table? What you typed in the open form will be lost."] * 2
+    assert questions == ["Change the table? What you typed in the open form will be lost."] * 2
 
 
 def test_in_development_a_refusal_is_said_in_the_page_not_in_place_of_it(
