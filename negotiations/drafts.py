@@ -10,6 +10,7 @@ import time
 
 from django.contrib import messages
 from django.http import HttpRequest, QueryDict
+from django.urls import Resolver404, resolve
 
 DRAFT = "gapwatch-draft"
 KEPT_SECONDS = 60 * 60
@@ -18,14 +19,35 @@ NOT_SAVED_SIGNED_OUT = (
     "You were signed out, so what you sent was not saved. Sign in again: the form comes back "
     "with what you typed, to check and send again."
 )
+NOT_SAVED_RETRY = (
+    "You were signed out, so what you sent was not saved. Sign in again, then try again."
+)
 NOT_SAVED_FILE = "You were signed out, so nothing was imported. Sign in again and upload the file."
 RESTORED = "This is what you sent before signing in again; nothing of it is saved yet."
+
+
+def brings_back(view):
+    """Marks a view whose form is bound to `sent(request)`, so that a form sent to it after the
+    session ended is kept. (Innermost decorator: the others copy the mark.)"""
+    view.brings_back_sent_form = True
+    return view
+
+
+def brought_back_by(path: str) -> bool:
+    try:
+        return getattr(resolve(path).func, "brings_back_sent_form", False)
+    except Resolver404:
+        return False
 
 
 def keep(request: HttpRequest) -> None:
     """For a form (not an htmx request) sent by someone signed out."""
     if request.FILES:
         messages.warning(request, NOT_SAVED_FILE)
+        return
+    if not brought_back_by(request.path_info):
+        # A button with nothing typed (delete, restore): nothing to bring back.
+        messages.warning(request, NOT_SAVED_RETRY)
         return
     request.session[DRAFT] = {
         "at": time.time(),

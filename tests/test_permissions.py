@@ -5,6 +5,7 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 
+from negotiations import drafts
 from negotiations.models import Position, Round, Source
 from tests.conftest import SEED_SLUG
 
@@ -49,10 +50,20 @@ def test_anonymous_users_are_sent_to_sign_in_and_nothing_changes(client, seeded)
 
 def test_a_form_sent_after_signing_out_is_said_not_saved_on_the_sign_in_page(client, seeded):
     said = "You were signed out, so what you sent was not saved."
+    comes_back = "Sign in again: the form comes back with what you typed"
+    # Delete, restore and import have no typed form to bring back (an import's file is not kept).
+    buttons_only = ("/delete/", "/history/", "/import/")
     for url in write_urls():
         sent = client.post(url, {"summary": "Typed before the session ended"}, follow=True)
         assert sent.request["PATH_INFO"] == reverse("login"), url
-        assert said in sent.content.decode(), url
+        page = sent.content.decode()
+        assert said in page, url
+        if any(part in url for part in buttons_only):
+            assert comes_back not in page and "Sign in again, then try again." in page, url
+            assert client.session.get(drafts.DRAFT, {}).get("path") != url, url
+        else:
+            assert comes_back in page, url
+            assert client.session[drafts.DRAFT]["path"] == url, url
     opened = client.get(write_urls()[0], follow=True)
     assert said not in opened.content.decode()  # only a form that was sent
 
@@ -92,8 +103,6 @@ def test_a_form_sent_after_signing_out_comes_back_filled_in_after_signing_in(
 
 
 def test_a_form_kept_over_an_hour_ago_is_not_brought_back(client, seeded, django_user_model):
-    from negotiations import drafts
-
     analyst = django_user_model.objects.create_user("ana", password="x-long-password-1")
     analyst.groups.add(Group.objects.get(name="Analyst"))
     url = reverse("negotiations:new_report", args=[SEED_SLUG])

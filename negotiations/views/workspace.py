@@ -85,6 +85,7 @@ def workspace_home(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @analyst_view("negotiations.add_position", "negotiations.add_source")
+@drafts.brings_back
 def record_position(request: HttpRequest, slug: str, issue: str, actor: str) -> HttpResponse:
     negotiation = readable_negotiation(request, slug)
     found_issue = get_object_or_404(Issue, negotiation=negotiation, slug=issue)
@@ -205,6 +206,7 @@ def conflict_response(request, template: str, context: dict, stale: editing.Stal
 
 @require_http_methods(["GET", "POST"])
 @analyst_view("negotiations.change_position")
+@drafts.brings_back
 def edit_position(request: HttpRequest, uid) -> HttpResponse:
     position = position_for_change(request, uid)
     data = drafts.sent(request)
@@ -229,6 +231,7 @@ def edit_position(request: HttpRequest, uid) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @analyst_view("negotiations.change_position", "negotiations.add_source")
+@drafts.brings_back
 def change_status(request: HttpRequest, uid) -> HttpResponse:
     position = position_for_change(request, uid)
     data = drafts.sent(request)
@@ -473,6 +476,7 @@ def import_positions(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @analyst_view("negotiations.add_position", "negotiations.add_source")
+@drafts.brings_back
 def new_report(request: HttpRequest, slug: str) -> HttpResponse:
     negotiation = readable_negotiation(request, slug)
     ReportFormSet = report_formset_class()
@@ -538,6 +542,7 @@ def add_report_row(request, negotiation, ReportFormSet) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @analyst_view("negotiations.change_source")
+@drafts.brings_back
 def edit_source(request: HttpRequest, slug: str) -> HttpResponse:
     source = get_object_or_404(Source, slug=slug)
     form = SourceEditForm(drafts.sent(request), instance=source)
@@ -559,12 +564,14 @@ def edit_source(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @analyst_view("negotiations.add_round")
+@drafts.brings_back
 def new_round(request: HttpRequest, slug: str) -> HttpResponse:
     return round_form(request, readable_negotiation(request, slug), None)
 
 
 @require_http_methods(["GET", "POST"])
 @analyst_view("negotiations.change_round")
+@drafts.brings_back
 def edit_round(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     negotiation = readable_negotiation(request, slug)
     return round_form(
