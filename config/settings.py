@@ -205,6 +205,9 @@ SESSION_SAVE_EVERY_REQUEST = True
 # Absolute time-out: signed out this long after signing in, however active.
 GAPWATCH_SESSION_ABSOLUTE_SECONDS = env_int("GAPWATCH_SESSION_ABSOLUTE_HOURS", default=12) * 3600
 SESSION_COOKIE_HTTPONLY = True
+# Which account was last signed in on a browser, so that a form sent after its session ended
+# goes back to that account alone (negotiations/drafts.py).
+GAPWATCH_ANALYST_COOKIE_NAME = "gapwatch-analyst"
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True  # pages hand the token to htmx themselves (hx-headers)
 CSRF_COOKIE_SAMESITE = "Lax"
@@ -264,6 +267,7 @@ if PRODUCTION:
     if env_bool("GAPWATCH_HOST_COOKIE_PREFIX", default=True):
         SESSION_COOKIE_NAME = "__Host-gapwatch-session"
         CSRF_COOKIE_NAME = "__Host-gapwatch-csrf"
+        GAPWATCH_ANALYST_COOKIE_NAME = "__Host-gapwatch-analyst"
 
 # ---------------------------------------------------------------------------------------------
 # Static files

@@ -3,17 +3,21 @@
 The form's data waits in the (new, anonymous) session; signing in keeps the session's data, and
 the first visit of the same address after it shows the form filled in as it was sent, to check
 and send again. Nothing is saved on the way. Files (a CSV import) are not kept. A kept form
-lasts an hour: on a shared browser, whoever signs in much later does not find it.
+goes back only to the account last signed in on the browser when it was sent (a signed cookie
+that outlives the session says which), and lasts an hour.
 """
 
 import time
 
+from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.urls import Resolver404, resolve
 
 DRAFT = "gapwatch-draft"
 KEPT_SECONDS = 60 * 60
+ANALYST_COOKIE_SECONDS = 30 * 24 * 3600
+ANALYST_SALT = "gapwatch-analyst"
 
 NOT_SAVED_SIGNED_OUT = (
     "You were signed out, so what you sent was not saved. Sign in again: the form comes back "
@@ -40,16 +44,39 @@ def brought_back_by(path: str) -> bool:
         return False
 
 
+def last_analyst(request: HttpRequest) -> str | None:
+    return request.get_signed_cookie(
+        settings.GAPWATCH_ANALYST_COOKIE_NAME, default=None, salt=ANALYST_SALT
+    )
+
+
+def remember_analyst(request: HttpRequest, response: HttpResponse) -> None:
+    """Notes on the browser who is signed in, for `keep` to know once the session has ended."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and last_analyst(request) != str(user.pk):
+        response.set_signed_cookie(
+            settings.GAPWATCH_ANALYST_COOKIE_NAME,
+            str(user.pk),
+            salt=ANALYST_SALT,
+            max_age=ANALYST_COOKIE_SECONDS,
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+            samesite="Lax",
+        )
+
+
 def keep(request: HttpRequest) -> None:
     """For a form (not an htmx request) sent by someone signed out."""
     if request.FILES:
         messages.warning(request, NOT_SAVED_FILE)
         return
-    if not brought_back_by(request.path_info):
-        # A button with nothing typed (delete, restore): nothing to bring back.
+    owner = last_analyst(request)
+    if owner is None or not brought_back_by(request.path_info):
+        # A button with nothing typed (delete, restore), or nobody to give the form back to.
         messages.warning(request, NOT_SAVED_RETRY)
         return
     request.session[DRAFT] = {
+        "owner": owner,
         "at": time.time(),
         "path": request.get_full_path(),
         "data": {
@@ -72,6 +99,8 @@ def sent(request: HttpRequest) -> QueryDict | None:
     del request.session[DRAFT]
     if time.time() - draft.get("at", 0) > KEPT_SECONDS:
         return None
+    if draft.get("owner") != str(request.user.pk):
+        return None  # someone else signed in on this browser: not theirs to see
     data = QueryDict(mutable=True)
     for name, values in draft["data"].items():
         data.setlist(name, values)

@@ -49,7 +49,8 @@ class KeepSentFormMiddleware:
     the sign-in page: what it sent is kept for after signing in again, and the page says so
     (negotiations.drafts). An htmx request is answered in its own page instead, where the form
     stays (HtmxFailureMiddleware). Inside the session and messages middleware, which store the
-    two; around the absolute time-out, whose redirect it sees too."""
+    two; around the absolute time-out, whose redirect it sees too. Notes who is signed in on the
+    browser, so that a kept form goes back to that account alone."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -62,6 +63,7 @@ class KeepSentFormMiddleware:
             and redirects_to_sign_in(response)
         ):
             drafts.keep(request)
+        drafts.remember_analyst(request, response)
         return response
 
 

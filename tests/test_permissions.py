@@ -48,7 +48,33 @@ def test_anonymous_users_are_sent_to_sign_in_and_nothing_changes(client, seeded)
     assert unchanged_state() == before
 
 
-def test_a_form_sent_after_signing_out_is_said_not_saved_on_the_sign_in_page(client, seeded):
+REPORT_TYPED = {
+    "source-outlet": "Wire",
+    "source-headline": "Typed before the session ended",
+    "positions-TOTAL_FORMS": "2",
+    "positions-INITIAL_FORMS": "0",
+    "positions-0-summary": "First row",
+    "positions-1-summary": "Second row",
+}
+
+
+def analyst_named(django_user_model, name: str):
+    analyst = django_user_model.objects.create_user(name, password="x-long-password-1")
+    analyst.groups.add(Group.objects.get(name="Analyst"))
+    return analyst
+
+
+def signed_out_after_working(client, analyst) -> None:
+    """Signed in on this browser, then the session ended (here or elsewhere)."""
+    client.force_login(analyst)
+    client.get(reverse("negotiations:workspace"))
+    client.session.delete()  # as signing out in another tab, or the time-out, does
+
+
+def test_a_form_sent_after_signing_out_is_said_not_saved_on_the_sign_in_page(
+    client, seeded, django_user_model
+):
+    signed_out_after_working(client, analyst_named(django_user_model, "ana"))
     said = "You were signed out, so what you sent was not saved."
     comes_back = "Sign in again: the form comes back with what you typed"
     # Delete, restore and import have no typed form to bring back (an import's file is not kept).
@@ -71,17 +97,9 @@ def test_a_form_sent_after_signing_out_is_said_not_saved_on_the_sign_in_page(cli
 def test_a_form_sent_after_signing_out_comes_back_filled_in_after_signing_in(
     client, seeded, django_user_model
 ):
-    analyst = django_user_model.objects.create_user("ana", password="x-long-password-1")
-    analyst.groups.add(Group.objects.get(name="Analyst"))
+    signed_out_after_working(client, analyst_named(django_user_model, "ana"))
     url = reverse("negotiations:new_report", args=[SEED_SLUG])
-    typed = {
-        "source-outlet": "Wire",
-        "source-headline": "Typed before the session ended",
-        "positions-TOTAL_FORMS": "2",
-        "positions-INITIAL_FORMS": "0",
-        "positions-0-summary": "First row",
-        "positions-1-summary": "Second row",
-    }
+    typed = REPORT_TYPED
     before = unchanged_state()
     sign_in_page = client.post(url, typed, follow=True)
     assert "Sign in again: the form comes back with what you typed" in (
@@ -102,9 +120,33 @@ def test_a_form_sent_after_signing_out_comes_back_filled_in_after_signing_in(
     assert "Typed before the session ended" not in client.get(url).content.decode()
 
 
+def test_a_kept_form_goes_back_to_its_own_analyst_alone(client, seeded, django_user_model):
+    ana, bob = analyst_named(django_user_model, "ana"), analyst_named(django_user_model, "bob")
+    url = reverse("negotiations:new_report", args=[SEED_SLUG])
+    signed_out_after_working(client, ana)
+    client.post(url, {**REPORT_TYPED, "source-headline": "Unfinished report by Ana"})
+    assert client.session[drafts.DRAFT]["path"] == url
+    # Bob signs in next on the same browser, within the hour: not his to see.
+    signed_in = client.post(
+        reverse("login") + f"?next={url}",
+        {"username": bob.username, "password": "x-long-password-1"},
+        follow=True,
+    )
+    assert signed_in.request["PATH_INFO"] == url
+    assert "Unfinished report by Ana" not in signed_in.content.decode()
+    assert drafts.DRAFT not in client.session  # dropped, not left for later
+
+
+def test_a_form_sent_on_a_browser_nobody_signed_in_on_is_not_kept(client, seeded):
+    url = reverse("negotiations:new_report", args=[SEED_SLUG])
+    sent = client.post(url, {"source-headline": "From nowhere"}, follow=True)
+    assert "Sign in again, then try again." in sent.content.decode()
+    assert drafts.DRAFT not in client.session
+
+
 def test_a_form_kept_over_an_hour_ago_is_not_brought_back(client, seeded, django_user_model):
-    analyst = django_user_model.objects.create_user("ana", password="x-long-password-1")
-    analyst.groups.add(Group.objects.get(name="Analyst"))
+    analyst = analyst_named(django_user_model, "ana")
+    signed_out_after_working(client, analyst)
     url = reverse("negotiations:new_report", args=[SEED_SLUG])
     client.post(url, {"source-headline": "Typed long ago"})
     session = client.session

@@ -82,7 +82,7 @@ def test_production_settings_are_strict():
         "from django.conf import settings as s; "
         "print(s.DEBUG, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS, "
         "s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_NAME, s.CSRF_COOKIE_NAME, "
-        "s.SESSION_COOKIE_HTTPONLY, s.SECURE_PROXY_SSL_HEADER)"
+        "s.SESSION_COOKIE_HTTPONLY, s.GAPWATCH_ANALYST_COOKIE_NAME, s.SECURE_PROXY_SSL_HEADER)"
     )
     result = manage("shell", "-c", script, **PRODUCTION_ENV, DJANGO_BEHIND_TLS_PROXY="1")
     assert result.stdout.strip().splitlines()[-1].split() == [
@@ -94,6 +94,7 @@ def test_production_settings_are_strict():
         "__Host-gapwatch-session",
         "__Host-gapwatch-csrf",
         "True",
+        "__Host-gapwatch-analyst",
         "('HTTP_X_FORWARDED_PROTO',",
         "'https')",
     ], result.stderr
@@ -159,6 +160,7 @@ def test_pages_use_a_fresh_nonce_and_no_inline_script(client, seeded):
     SECURE_HSTS_INCLUDE_SUBDOMAINS=True,
     SESSION_COOKIE_NAME="__Host-gapwatch-session",
     CSRF_COOKIE_NAME="__Host-gapwatch-csrf",
+    GAPWATCH_ANALYST_COOKIE_NAME="__Host-gapwatch-analyst",
 )
 def test_cookies_and_hsts_under_the_production_settings(seeded, django_user_model):
     client = Client()
@@ -175,7 +177,10 @@ def test_cookies_and_hsts_under_the_production_settings(seeded, django_user_mode
     assert not session["domain"]
     csrf = page.cookies["__Host-gapwatch-csrf"]
     assert csrf["secure"] and csrf["httponly"]
-    assert user.pk
+    analyst = response.cookies["__Host-gapwatch-analyst"]  # set at sign-in
+    assert analyst["secure"] and analyst["httponly"] and analyst["path"] == "/"
+    assert analyst["samesite"] == "Lax" and not analyst["domain"]
+    assert analyst.value.startswith(f"{user.pk}:")  # signed
 
 
 # ---------------------------------------------------------------------------------------------
