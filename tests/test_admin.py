@@ -171,7 +171,7 @@ def test_position_list_filters_by_negotiation_and_stance(editor_client, seeded):
         {"issue__negotiation__id__exact": seeded.pk, "stance__exact": "rejection"},
     )
     assert response.status_code == 200
-    assert response.context["cl"].result_count == 4
+    assert response.context["cl"].result_count == 5
 
 
 def test_admin_is_closed_to_anonymous_users(client, db):

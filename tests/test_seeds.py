@@ -117,7 +117,7 @@ def test_the_cairo_seed_loads_every_fact(seeded):
         "palestinian-factions": "stakeholder",
         "hostage-families": "stakeholder",
     }
-    assert Source.objects.count() == 6
+    assert Source.objects.count() == 5
     assert seeded.issues.count() == 11
     assert seeded.packages.count() == 3
     assert Position.objects.for_negotiation(seeded).count() == 25

@@ -41,7 +41,7 @@ def exported(client) -> str:
 def test_confirming_an_import_refuses_when_a_position_changed_since_the_preview(analyst_client):
     url = reverse("negotiations:import", args=[SEED_SLUG])
     content = exported(analyst_client).replace(
-        "Eight living hostages in the first stage", "Eight living hostages at first"
+        "Eight living hostages", "Eight living hostages at first"
     )
     preview = analyst_client.post(url, {"file": SimpleUploadedFile("p.csv", content.encode())})
     payload = re.search(r'name="payload" value="([^"]+)"', preview.content.decode()).group(1)
@@ -120,7 +120,7 @@ def test_back_to_reported_clears_the_denial(analyst_client):
 
 
 def test_a_rule_about_a_field_the_form_lacks_is_shown_not_crashed(analyst_client):
-    egypt = Position.objects.get(summary="Eight living hostages in the first stage")
+    egypt = Position.objects.get(summary="Eight living hostages")
     egypt.status, egypt.status_changed_on = "confirmed", egypt.stated_on
     egypt.status_source = egypt.source
     egypt.save()
