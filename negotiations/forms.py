@@ -19,6 +19,45 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
+# How a switch in a query string may be written: a checkbox sends "on"; people and scripts
+# writing addresses by hand use the others.
+SWITCH_WORDS = {"on": True, "true": True, "yes": True, "1": True}
+SWITCH_WORDS |= {"off": False, "false": False, "no": False, "0": False, "": False}
+
+
+def switched_on(value) -> bool:
+    return SWITCH_WORDS.get(value.lower(), False) if isinstance(value, str) else bool(value)
+
+
+class SwitchInput(forms.CheckboxInput):
+    """A checkbox that hands the field what was sent, instead of Django's "any text is on"."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, check_test=switched_on)
+
+    def value_from_datadict(self, data, files, name):
+        return data.get(name)
+
+
+class QuerySwitch(forms.BooleanField):
+    """An on/off choice in a query string: "off", "0" and "no" are off, and a word that is
+    neither is refused, rather than taken as "on"."""
+
+    widget = SwitchInput
+    default_error_messages = {"invalid": "Write “on” or “off”."}
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, **kwargs)
+
+    def to_python(self, value):
+        if value is None or isinstance(value, bool):
+            return bool(value)
+        try:
+            return SWITCH_WORDS[str(value).lower()]
+        except KeyError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
 def check_not_future(day: dt.date) -> None:
     today = timezone.localdate()
     if day > today:
@@ -42,16 +81,23 @@ class AsOfForm(forms.Form):
         error_messages={"invalid": "Enter the date as YYYY-MM-DD, e.g. 2025-04-14."},
         help_text="Positions held on this date (blank: today).",
     )
-    known = forms.BooleanField(
+    known = QuerySwitch(
         label="Only what had been reported by then",
-        required=False,
         help_text="Leave out positions whose source was published after the as-of date.",
     )
 
+    # What the table shows instead of a value it cannot take, field by field.
+    FALLBACKS = {
+        "as_of": "Showing today’s table instead.",
+        "known": "Showing every position, reported by then or not.",
+    }
+
     def resolved(self) -> "TableQuery":
-        """The query to run: the form's values when valid, else today's default table."""
+        """The query to run: each value the form takes, and the default for each it refuses
+        (a bad order does not throw away a good date)."""
         today = timezone.localdate()
-        data = self.cleaned_data if self.is_valid() else {}
+        self.is_valid()
+        data = self.cleaned_data  # the fields that passed
         as_of = data.get("as_of") or today
         return TableQuery(
             as_of=as_of,
@@ -61,13 +107,27 @@ class AsOfForm(forms.Form):
             is_today=as_of == today,
         )
 
+    def problems(self) -> list[str]:
+        """Each refused value's message, and what is shown instead."""
+        return [
+            f"{error} {self.FALLBACKS[name]}"
+            for name in self.FALLBACKS
+            for error in self.errors.get(name, [])
+        ]
+
 
 class TableQueryForm(AsOfForm):
     """The gap table's controls: the as-of date, what to show, how to sort."""
 
     SORTS = (("order", "Issue order"), ("gap", "Widest gap first"))
 
-    withdrawn = forms.BooleanField(label="Show denied and retracted claims", required=False)
+    FALLBACKS = {
+        **AsOfForm.FALLBACKS,
+        "withdrawn": "Leaving out denied and retracted claims.",
+        "sort": "Showing the issues in their usual order.",
+    }
+
+    withdrawn = QuerySwitch(label="Show denied and retracted claims")
     sort = forms.ChoiceField(
         label="Order",
         choices=SORTS,

@@ -125,6 +125,36 @@ def test_only_what_had_been_reported_by_then(client, seeded):
     assert "8 hostages" not in page  # the Egyptian proposal was reported on the 14th
 
 
+@pytest.mark.parametrize("word", ["on", "true", "1", "yes", "ON"])
+def test_a_switch_written_on_is_on(client, seeded, word):
+    response = client.get(TABLE, {"as_of": "2025-04-13", "known": word, "withdrawn": word})
+    assert response.status_code == 200
+    assert "as reported by then" in text_of(response)
+    html = response.content.decode()
+    assert re.search(r'<input type="checkbox" name="known"[^>]* checked', html)
+    assert re.search(r'<input type="checkbox" name="withdrawn"[^>]* checked', html)
+
+
+@pytest.mark.parametrize("word", ["off", "false", "0", "no", ""])
+def test_a_switch_written_off_is_off(client, seeded, word):
+    # A checkbox sends "on" or nothing; an address written by hand may say "off" or "0".
+    response = client.get(TABLE, {"as_of": "2025-04-13", "known": word, "withdrawn": word})
+    assert response.status_code == 200
+    assert "as reported by then" not in text_of(response)
+    assert " checked" not in response.content.decode()
+
+
+def test_a_switch_neither_on_nor_off_is_refused_with_what_is_shown_instead(client, seeded):
+    response = client.get(TABLE, {"as_of": "2025-04-13", "known": "maybe"})
+    assert response.status_code == 400
+    page = text_of(response)
+    assert "Write “on” or “off”. Showing every position, reported by then or not." in page
+    assert "Positions as of 13 April 2025" in page and "as reported by then" not in page
+    export = client.get(reverse("negotiations:gaps_csv", args=[SEED_SLUG]), {"known": "maybe"})
+    assert export.status_code == 400
+    assert "Only what had been reported by then: Write “on” or “off”." in text_of(export)
+
+
 @pytest.mark.parametrize(
     ("value", "message"),
     [
@@ -179,12 +209,19 @@ def test_sorting_by_gap_puts_the_widest_first(client, seeded):
     assert rows[:4] == ["end-of-war", "disarmament", "leadership-conditions", "living-hostages"]
 
 
-def test_bad_sort_value_is_refused_with_a_message(client, seeded):
-    response = client.get(TABLE, {"sort": "sideways", "as_of": "2025-04-13"})
+def test_bad_sort_value_is_refused_with_a_message_and_the_good_date_kept(client, seeded):
+    response = client.get(TABLE, {"sort": "sideways", "as_of": "2025-04-13", "known": "on"})
     assert response.status_code == 400
     page = text_of(response)
-    assert "Order by “Issue order” or “Widest gap first”. Showing today’s table instead." in page
-    assert f"Positions as of {timezone.localdate():%-d %B %Y} (today)" in page
+    assert (
+        "Order by “Issue order” or “Widest gap first”. Showing the issues in their usual order."
+        in page
+    )
+    # The table is the one the date box and the checkbox still show.
+    assert "Positions as of 13 April 2025, as reported by then" in page
+    assert "today’s table" not in page
+    both = text_of(client.get(TABLE, {"sort": "sideways", "as_of": "someday"}))
+    assert "Showing today’s table instead. Order by" in both
 
 
 def test_the_date_control_offers_only_dates_the_table_takes(client, seeded):

@@ -665,9 +665,7 @@ def test_import_previews_then_saves_all_rows(analyst_client):
         .decode()
         .replace("Raised the number it would free to nine", "Raised it to nine (reportedly)")
     )
-    eight = next(
-        line for line in content.splitlines() if "Eight living hostages" in line
-    )
+    eight = next(line for line in content.splitlines() if "Eight living hostages" in line)
     new_row = eight.split(",", 1)[1]
     content += "," + new_row.replace("Eight living hostages", "A brand new row")
     content += "\n"
