@@ -1,5 +1,7 @@
 """An Atom feed of new and changed positions, newest first, per negotiation."""
 
+import uuid
+
 from django.contrib.syndication.views import Feed
 from django.utils.decorators import method_decorator
 from django.utils.feedgenerator import Atom1Feed
@@ -10,6 +12,7 @@ from negotiations.models import Negotiation, Position
 from negotiations.views.conditional import conditional_uncached, readable_negotiation
 
 FEED_LENGTH = 50
+GAPWATCH_IDS = uuid.uuid5(uuid.NAMESPACE_URL, "https://gapwatch.invalid/atom-ids")
 
 
 # XML 1.0 cannot carry most control characters; a stored one must not break the feed.
@@ -18,6 +21,11 @@ NOT_IN_XML = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32), 0xFFFE, 0xFFFF
 
 def xml_text(text: str) -> str:
     return text.translate(NOT_IN_XML)
+
+
+def entry_id(name: str) -> str:
+    """A permanent id that is a standard URI (urn:uuid), the same for the same name."""
+    return uuid.uuid5(GAPWATCH_IDS, name).urn
 
 
 @method_decorator(conditional_uncached, name="__call__")
@@ -43,8 +51,11 @@ class ChangesFeed(Feed):
     def link(self, negotiation: Negotiation) -> str:
         return negotiation.get_absolute_url()
 
+    # Atom asks for an author of the feed (it stands for every entry without one of its own).
+    author_name = "Gapwatch"
+
     def feed_guid(self, negotiation: Negotiation) -> str:
-        return f"gapwatch:negotiation:{negotiation.slug}"
+        return entry_id(f"negotiation:{negotiation.slug}")
 
     def items(self, negotiation: Negotiation) -> list[Position]:
         return list(snapshot.recent_changes(negotiation)[:FEED_LENGTH])
@@ -81,7 +92,8 @@ class ChangesFeed(Feed):
         return position.get_absolute_url()
 
     def item_guid(self, position: Position) -> str:
-        return f"gapwatch:position:{position.uid}:{position.updated_at.isoformat()}"
+        # A change is a new entry: its id names the position and the moment it changed.
+        return entry_id(f"position:{position.uid}:{position.updated_at.isoformat()}")
 
     item_guid_is_permalink = False
 

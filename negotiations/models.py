@@ -954,7 +954,7 @@ class Position(Versioned):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
-        return f"{self.issue.get_absolute_url()}#position-{self.uid}"
+        return reverse("negotiations:position", args=[self.issue.negotiation.slug, self.uid])
 
     @property
     def is_withdrawn(self) -> bool:

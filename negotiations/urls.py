@@ -16,6 +16,7 @@ urlpatterns = [
     path("n/<slug:slug>/packages/<slug:package>/", public.package_detail, name="package"),
     path("n/<slug:slug>/issues/<slug:issue>/", public.issue_history, name="issue_history"),
     path("n/<slug:slug>/actors/<slug:actor>/", public.actor_positions, name="actor"),
+    path("n/<slug:slug>/positions/<uuid:uid>/", public.position_in_context, name="position"),
     path("n/<slug:slug>/sources/", public.sources, name="sources"),
     path("n/<slug:slug>/changes/", public.changes, name="changes"),
     path("n/<slug:slug>/feed/", require_safe(ChangesFeed()), name="feed"),

@@ -52,6 +52,10 @@ MATRIX = {
     "negotiations:package": (lambda: [SEED_SLUG, "egyptian-proposal"], PUBLIC),
     "negotiations:issue_history": (lambda: [SEED_SLUG, "living-hostages"], PUBLIC),
     "negotiations:actor": (lambda: [SEED_SLUG, "hamas"], PUBLIC),
+    "negotiations:position": (
+        lambda: [SEED_SLUG, position().uid],
+        dict.fromkeys(ROLES, expect(302, 405)),  # to the position on its issue's page
+    ),
     "negotiations:sources": (lambda: [SEED_SLUG], PUBLIC),
     "negotiations:changes": (lambda: [SEED_SLUG], PUBLIC),
     "negotiations:feed": (lambda: [SEED_SLUG], PUBLIC),

@@ -363,6 +363,43 @@ def test_atom_feed_lists_changes_and_escapes_text(client, seeded):
     )
     summary = first.find("atom:summary", ns).text
     assert "&lt;script&gt;" in summary and "<script>" not in summary
+    # What RFC 4287 asks for: an author, and ids that are URIs, one per entry.
+    assert feed.find("atom:author/atom:name", ns).text == "Gapwatch"
+    ids = [entry.find("atom:id", ns).text for entry in entries]
+    assert feed.find("atom:id", ns).text.startswith("urn:uuid:")
+    assert all(i.startswith("urn:uuid:") for i in ids) and len(set(ids)) == len(ids)
+
+
+def test_a_position_s_address_leads_to_its_page_of_the_issue_s_list(client, db):
+    negotiation = builders.negotiation("long")
+    issue = builders.issue(negotiation, "hostages")
+    party = builders.participant(negotiation, "north")
+    source = builders.source()
+    positions = [builders.position(party, issue, source, amount=n) for n in range(120)]
+    issue_page = reverse("negotiations:issue_history", args=["long", "hostages"])
+    # Newest first, 50 to a page: the first recorded is the 120th in the list, on page 3.
+    for position, page in [
+        (positions[-1], ""),
+        (positions[60], "?page=2"),
+        (positions[0], "?page=3"),
+    ]:
+        response = client.get(position.get_absolute_url())
+        assert response.status_code == 302
+        assert response["Location"] == f"{issue_page}{page}#position-{position.uid}"
+        assert f'id="position-{position.uid}"' in client.get(response["Location"]).content.decode()
+    # The changes page and the feed link to that address, not to the issue's first page.
+    changes = client.get(reverse("negotiations:changes", args=["long"])).content.decode()
+    assert f'href="{positions[-1].get_absolute_url()}"' in changes
+    feed = client.get(reverse("negotiations:feed", args=["long"])).content.decode()
+    assert f"{positions[-1].get_absolute_url()}" in feed
+    # Only a readable negotiation's positions, under their own negotiation's address.
+    private = builders.negotiation("closed", public=False)
+    hidden = builders.position(
+        builders.participant(private, "south"), builders.issue(private, "x"), source, amount=1
+    )
+    assert client.get(hidden.get_absolute_url()).status_code == 404
+    elsewhere = reverse("negotiations:position", args=[SEED_SLUG, positions[0].uid])
+    assert client.get(elsewhere).status_code == 404
 
 
 def test_pagination_of_long_lists(client, db):

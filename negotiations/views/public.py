@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
@@ -213,6 +213,27 @@ def issue_history(request: HttpRequest, slug: str, issue: str) -> HttpResponse:
         },
         status=status_for(page_form),
     )
+
+
+@require_safe
+def position_in_context(request: HttpRequest, slug: str, uid) -> HttpResponse:
+    """A position's lasting address: to its entry on the page of its issue's list it is on."""
+    negotiation = readable_negotiation(request, slug)
+    position = get_object_or_404(
+        Position.objects.select_related("issue"), uid=uid, issue__negotiation=negotiation
+    )
+    position.issue.negotiation = negotiation
+    # The issue page lists the newest first: by stated date, then recorded time, then id.
+    same_day = Q(stated_on=position.stated_on)
+    same_moment = same_day & Q(recorded_at=position.recorded_at)
+    newer = Position.objects.filter(issue=position.issue_id).filter(
+        Q(stated_on__gt=position.stated_on)
+        | (same_day & Q(recorded_at__gt=position.recorded_at))
+        | (same_moment & Q(id__gt=position.id))
+    )
+    page = newer.count() // POSITIONS_PER_PAGE + 1
+    query = f"?page={page}" if page > 1 else ""
+    return redirect(f"{position.issue.get_absolute_url()}{query}#position-{position.uid}")
 
 
 @require_safe
