@@ -40,6 +40,10 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-replaces-record-forms]").forEach(rememberControls);
+    // A chart wider than its box (on a phone) opens on its latest days, where the news is.
+    document.querySelectorAll(".chart-scroll").forEach(function (box) {
+      box.scrollLeft = box.scrollWidth;
+    });
   });
 
   document.addEventListener("htmx:beforeRequest", function (event) {

@@ -168,7 +168,24 @@ def test_the_issue_chart_keeps_a_readable_size_on_a_phone(watched_page, live_ser
     chart = page.locator("svg.history-chart")
     # Never drawn smaller than its own size (760 units wide): its 11 px labels stay 11 px.
     assert chart.bounding_box()["width"] >= 760
-    assert page.locator(".chart-scroll").evaluate("box => box.scrollWidth > box.clientWidth")
+    box = page.locator(".chart-scroll")
+    assert box.evaluate("box => box.scrollWidth > box.clientWidth")
+    # It opens on its latest days, at the right end, and uses the width of the screen.
+    assert box.evaluate("box => box.scrollLeft + box.clientWidth >= box.scrollWidth - 1")
+    assert box.bounding_box()["width"] >= 375 - 2 * 16
+
+
+def test_on_a_phone_a_scrolled_table_keeps_its_issue_column_and_caption(
+    watched_page, live_server, live_seeded
+):
+    page = watched_page
+    page.set_viewport_size({"width": 375, "height": 800})
+    open_table(page, live_server, "?as_of=2025-04-14")
+    page.locator(".table-scroll").evaluate("box => { box.scrollLeft = box.scrollWidth }")
+    issue = page.locator("#issue-living-hostages th[scope=row]").bounding_box()
+    assert 0 <= issue["x"] < 30 and issue["width"] <= 375 / 3  # in sight, a third at most
+    caption = page.locator("#gap-table caption").bounding_box()
+    assert 0 <= caption["x"] and caption["x"] + caption["width"] <= 375
 
 
 def test_a_slow_typist_can_type_a_date(watched_page, live_server, live_seeded):
