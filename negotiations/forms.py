@@ -150,7 +150,11 @@ class PageForm(forms.Form):
         min_value=1,
         max_value=1_000_000,
         required=False,
-        error_messages={"invalid": "The page must be a whole number."},
+        error_messages={
+            "invalid": "The page must be a whole number.",
+            "min_value": "Pages are numbered from 1.",
+            "max_value": "There is no page that far on.",
+        },
     )
 
 

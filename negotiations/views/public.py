@@ -6,10 +6,12 @@ Every page here answers conditional requests (ETag and Last-Modified from the ne
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
@@ -46,10 +48,21 @@ def page_number(request: HttpRequest) -> tuple[int, PageForm]:
 
 
 def paginate(request: HttpRequest, items, per_page: int):
-    """A page of `items`; a page number past the end gives the last page, a bad one the first."""
+    """A page of `items`; a page number past the end gives the last page, a bad one the first,
+    each with a message that says so."""
     number, form = page_number(request)
     paginator = Paginator(items, per_page)
-    return paginator.get_page(number), form
+    page = paginator.get_page(number)
+    if form.errors:
+        messages.error(request, f"{form.errors['page'][0]} Showing the first page.")
+    elif number > page.number:
+        pages = paginator.num_pages
+        messages.info(
+            request,
+            f"There {'is' if pages == 1 else 'are'} only {pages} page{pluralize(pages)} here: "
+            "showing the last.",
+        )
+    return page, form
 
 
 def status_for(*forms) -> int:
