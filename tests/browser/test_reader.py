@@ -185,7 +185,7 @@ def test_on_a_phone_a_scrolled_table_keeps_its_issue_column_and_caption(
     issue = page.locator("#issue-living-hostages th[scope=row]").bounding_box()
     assert 0 <= issue["x"] < 30 and issue["width"] <= 375 / 3  # in sight, a third at most
     caption = page.locator("#gap-table caption").bounding_box()
-    assert 0 <= caption["x"] and caption["x"] + caption["width"] <= 375
+    assert caption["x"] >= 0 and caption["x"] + caption["width"] <= 375
 
 
 def test_a_slow_typist_can_type_a_date(watched_page, live_server, live_seeded):
