@@ -3,9 +3,10 @@ neutralising of text that a spreadsheet would run as a formula.
 
 A text cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return is a formula to Excel,
 LibreOffice and Google Sheets. Exports put a single quote in front of such text, which
-spreadsheets show as plain text. A cell that already starts with a quote gets one more, so the
-rule can be undone exactly: the importer removes one leading quote where the exporter added one,
-and export → import → export gives the same file, never doubling the prefix.
+spreadsheets show as plain text. So does text whose leading quotes are followed by one of those
+characters (`'=1+1`), so that the rule can be undone exactly: the importer removes one leading
+quote where the exporter added one, and export → import → export gives the same file. Other text
+that starts with a quote (`'All' has no number`) is left as it is.
 """
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -81,10 +82,12 @@ def neutralise(text: str) -> str:
     '\\'=HYPERLINK("http://x")'
     >>> neutralise("'=1+1")
     "''=1+1"
+    >>> neutralise("'All' has no number")
+    "'All' has no number"
     >>> neutralise("Hamas offers 9")
     'Hamas offers 9'
     """
-    if text and (text.startswith(FORMULA_STARTS) or text.startswith(QUOTE)):
+    if text.lstrip(QUOTE).startswith(FORMULA_STARTS):
         return QUOTE + text
     return text
 
@@ -96,7 +99,9 @@ def restore(text: str) -> str:
     True
     >>> restore(neutralise("'=1+1")) == "'=1+1"
     True
+    >>> restore("'All' has no number")
+    "'All' has no number"
     """
-    if text.startswith(QUOTE) and len(text) > 1 and text[1:].startswith((*FORMULA_STARTS, QUOTE)):
+    if text.startswith(QUOTE) and text[1:].lstrip(QUOTE).startswith(FORMULA_STARTS):
         return text[1:]
     return text

@@ -53,15 +53,18 @@ def test_export_import_export_round_trip_is_stable_and_never_doubles_a_prefix(cl
     hamas = Position.objects.get(summary="Raised the number it would free to nine")
     hamas.summary = '=HYPERLINK("http://evil")'
     hamas.attribution = "'quoted already"
+    hamas.conditions = "'=1+1' is what they wrote"
     hamas.save()
     first = exported(client)
-    assert "'=HYPERLINK" in first and "''quoted already" in first
+    assert "'=HYPERLINK" in first and "''=1+1' is" in first
+    assert ",'quoted already," in first  # a quote before plain text is left alone
     Position.objects.all().delete()
     result = apply_import(plan_import(first.encode()))
     assert result.created == 25
     restored = Position.objects.get(uid=hamas.uid)
     assert restored.summary == '=HYPERLINK("http://evil")'
     assert restored.attribution == "'quoted already"
+    assert restored.conditions == "'=1+1' is what they wrote"
     assert exported(client) == first
 
 

@@ -287,23 +287,34 @@ def gaps_json(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def sql_neutralised_starts() -> str:
-    """The first characters after which `neutralise` adds a quote, as an SQL list for this
-    database: the exports neutralise in SQL by the very rule the Python code follows."""
+    """The first characters (after any quotes) before which `neutralise` adds a quote, as an
+    SQL list for this database: the exports neutralise in SQL by the very rule the Python code
+    follows."""
     char = "chr" if connection.vendor == "postgresql" else "char"
     return ", ".join(
-        "'" + start.replace("'", "''") + "'" if start.isprintable() else f"{char}({ord(start)})"
-        for start in (*FORMULA_STARTS, QUOTE)
+        sql_quote(start) if start.isprintable() else f"{char}({ord(start)})"
+        for start in FORMULA_STARTS
     )
+
+
+def sql_needs_neutralising(expression: str) -> str:
+    """SQL that is true where `neutralise` adds a quote to the text."""
+    unquoted = f"ltrim({expression}, {sql_quote(QUOTE)})"
+    return f"substr({unquoted}, 1, 1) IN ({sql_neutralised_starts()})"
 
 
 def _text(column: str, expression: str) -> str:
     """A text cell: empty as NULL (so both databases write it unquoted), formulas neutralised."""
     return (
         f"CASE WHEN {expression} = '' THEN NULL "
-        f"WHEN substr({expression}, 1, 1) IN ({sql_neutralised_starts()}) "
+        f"WHEN {sql_needs_neutralising(expression)} "
         f"THEN '''' || {expression} "
         f"ELSE {expression} END AS {column}"
     )
+
+
+def sql_quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _decimal(column: str, expression: str) -> str:
@@ -530,7 +541,7 @@ def _csv_ready(name: str, as_of: str) -> str:
     doubled = f"replace({text}, '\"', '\"\"')"
     return (
         f"CASE WHEN {text} IS NULL OR {text} = '' THEN '' "
-        f"WHEN substr({text}, 1, 1) IN ({sql_neutralised_starts()}) THEN "
+        f"WHEN {sql_needs_neutralising(text)} THEN "
         f"CASE WHEN {needs_quotes} THEN '\"''' || {doubled} || '\"' ELSE '''' || {text} END "
         f"WHEN {needs_quotes} THEN '\"' || {doubled} || '\"' ELSE {text} END"
     )
