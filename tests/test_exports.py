@@ -197,20 +197,34 @@ def test_gaps_json_describes_the_table_for_machines(client, seeded):
         "words": "2 hostages apart",
         "distance": 2.0,
         "normalised": pytest.approx(2 / 11),
-        "between": ["US", "Hamas"],
+        "between": ["united-states", "hamas"],
         "unanswered": [],
         "overlap": None,
     }
     withdrawal = next(issue for issue in data["issues"] if issue["slug"] == "withdrawal")
     assert withdrawal["gap"]["state"] == "not_enough"
-    assert withdrawal["gap"]["unanswered"] == ["Hamas"]
+    assert withdrawal["gap"]["unanswered"] == ["hamas"]
     assert hostages["positions"]["hamas"]["value"] == "9 hostages"
     assert hostages["positions"]["israel"] is None
     assert hostages["positions"]["hamas"]["source"]["grade"] == "C"
-    assert {p["party"]: p["words"] for p in hostages["proposals"]} == {
-        "Israel": "no position",
-        "Hamas": "1 hostage apart",
+    assert {(p["proposer"], p["party"]): p["words"] for p in hostages["proposals"]} == {
+        ("egypt", "israel"): "no position",
+        ("egypt", "hamas"): "1 hostage apart",
     }
+    # Every actor named anywhere in the file is one of "actors", by slug.
+    slugs = {actor["slug"] for actor in data["actors"]}
+    named = {
+        slug
+        for issue in data["issues"]
+        for slug in [
+            *issue["gap"]["between"],
+            *issue["gap"]["unanswered"],
+            *[p["proposer"] for p in issue["proposals"]],
+            *[p["party"] for p in issue["proposals"]],
+            *issue["positions"],
+        ]
+    }
+    assert named <= slugs and "hamas" in named
 
 
 @pytest.mark.parametrize("name", ["gaps_csv", "gaps_json"])

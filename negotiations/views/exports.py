@@ -216,6 +216,9 @@ def gaps_json(request: HttpRequest, slug: str) -> HttpResponse:
         return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
     query = form.resolved()
     table = snapshot.load_table(negotiation, query.as_of, query.known_by)
+    # Actors are named by slug throughout, as in "actors" and "positions", so that programs can
+    # join them; "actors" gives their names.
+    slug_of = {p.pk: p.actor.slug for p in table.participants}
     document = {
         "negotiation": {
             "slug": negotiation.slug,
@@ -252,8 +255,8 @@ def gaps_json(request: HttpRequest, slug: str) -> HttpResponse:
                     "words": row.gap.describe(),
                     "distance": None if row.gap.distance is None else float(row.gap.distance),
                     "normalised": row.gap.normalised,
-                    "between": [a.name for a in row.gap.between] if row.gap.between else [],
-                    "unanswered": [demand.actor.name for demand in row.gap.unanswered],
+                    "between": [slug_of[a.id] for a in row.gap.between or ()],
+                    "unanswered": [slug_of[demand.actor.id] for demand in row.gap.unanswered],
                     "overlap": (
                         None
                         if row.gap.overlap is None
@@ -265,8 +268,8 @@ def gaps_json(request: HttpRequest, slug: str) -> HttpResponse:
                 },
                 "proposals": [
                     {
-                        "proposer": distance.term.actor.name,
-                        "party": distance.party.name,
+                        "proposer": slug_of[distance.term.actor.id],
+                        "party": slug_of[distance.party.id],
                         **_comparison_json(row.gap.issue, distance.comparison),
                         "words": distance.describe(row.gap.issue),
                     }
