@@ -108,8 +108,9 @@ def test_each_row_has_an_accessible_range_chart(client, seeded):
 def test_cells_mark_packages_and_conditions(client, seeded):
     html = client.get(TABLE).content.decode()
     egypt_hostages = re.search(r'<tr id="issue-living-hostages">.*?</tr>', html, re.S).group(0)
-    assert "package</a>" in egypt_hostages
-    assert ">conditional</span>" in egypt_hostages
+    # Each package link names its package for screen readers, not only "package".
+    assert 'package<span class="visually-hidden">: Egyptian proposal</span></a>' in egypt_hostages
+    assert ">with conditions</span>" in egypt_hostages
 
 
 def test_as_of_an_earlier_date_shows_the_table_as_it_was(client, seeded):

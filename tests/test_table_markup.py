@@ -58,9 +58,10 @@ def test_the_full_form_adds_the_summary_and_markers_escape_their_text(talks):
     assert '<span class="cell__summary">Five</span>' in html
     assert (
         '<span class="cell__meta"><a class="badge badge--package" href="/n/talks/packages/truce/" '
-        'title="Part of a package: stands only as a whole">conditional package</a> '
+        'title="Part of a package: stands only as a whole">conditional package'
+        '<span class="visually-hidden">: Deal</span></a> '
         '<span class="badge badge--package" title="&lt;b&gt;if&lt;/b&gt; the crossings open">'
-        "conditional</span> "
+        "with conditions</span> "
         '<span class="badge badge--status" title="The wording was left deliberately vague">'
         "vague</span></span>"
     ) in html

@@ -65,12 +65,14 @@ def position_summary(position, negotiation, compact: bool = False, query: str = 
         markers.append(
             f'<a class="badge badge--package" href="{escape(url + query)}" '
             f'title="{PACKAGE_TITLE[package.is_conditional]}">'
-            f"{'conditional package' if package.is_conditional else 'package'}</a>"
+            f"{'conditional package' if package.is_conditional else 'package'}"
+            # Links that all read "package" would not say which one to a screen reader.
+            f'<span class="visually-hidden">: {escape(package.title)}</span></a>'
         )
     if position.conditions:
         markers.append(
             f'<span class="badge badge--package" title="{escape(position.conditions)}">'
-            "conditional</span>"
+            "with conditions</span>"
         )
     if position.is_vague:
         markers.append(VAGUE_MARKER)
