@@ -20,7 +20,10 @@ TABLE = reverse("negotiations:gap_table", args=[SEED_SLUG])
 
 def text_of(response) -> str:
     """The page's visible text, tags stripped and white space folded."""
-    html = response.content.decode()
+    return text_of_html(response.content.decode())
+
+
+def text_of_html(html: str) -> str:
     html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
     return re.sub(r" ([,.;:)’])", r"\1", text)
@@ -76,7 +79,7 @@ def test_demands_nobody_has_answered_are_listed_beside_a_computed_gap(client, db
 
 def test_gap_table_columns_are_parties_then_mediators_then_stakeholders(client, seeded):
     html = client.get(TABLE).content.decode()
-    headers = re.findall(r'<th scope="col"><a href="[^"]+/actors/([^/]+)/"', html)
+    headers = re.findall(r'<th scope="col"><a href="[^"]+/actors/([^/]+)/\??[^"]*"', html)
     assert headers == [
         "israel",
         "hamas",
@@ -328,6 +331,32 @@ def test_actor_page_lists_current_and_past_positions(client, seeded):
     assert "Living hostages released Offer 9 hostages" in page
     assert "Wikidata Q38799" in page
     assert "Reportedly willing to give up its weapons" in page  # past, denied
+
+
+def test_actor_page_shows_the_positions_as_of_the_table_s_date(client, seeded):
+    url = reverse("negotiations:actor", args=[SEED_SLUG, "hamas"])
+
+    def positions_table(response) -> str:
+        html = response.content.decode()
+        return text_of_html(re.search(r"<table class=\"data-table\">.*?</table>", html, re.S)[0])
+
+    today = positions_table(client.get(url))
+    assert "Hamas’s position on each issue today" in today and "Offer 9 hostages" in today
+    earlier = client.get(url, {"as_of": "2025-04-13", "known": "on"})
+    assert earlier.status_code == 200
+    assert "Positions as of 13 April 2025" in text_of(earlier)
+    table = positions_table(earlier)
+    assert "Hamas’s position on each issue as of 13 April 2025, as reported by then" in table
+    assert "9 hostages" not in table and "No position" in table
+    assert "Raised the number it would free to nine" in text_of(earlier)  # the history is whole
+    back = f'href="{TABLE}?as_of=2025-04-13&amp;known=on">← Gap table'
+    assert back in earlier.content.decode()
+    bad = client.get(url, {"as_of": "soon"})
+    assert bad.status_code == 400
+    assert "Enter the date as YYYY-MM-DD" in text_of(bad) and "today" in positions_table(bad)
+    # The gap table's column headings lead to the actor as of the table's date.
+    html = client.get(TABLE, {"as_of": "2025-04-13", "sort": "gap"}).content.decode()
+    assert f'href="{url}?as_of=2025-04-13"><svg' in html
 
 
 def test_sources_page_lists_each_source_with_grade_and_positions(client, seeded):

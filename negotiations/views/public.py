@@ -256,10 +256,11 @@ def actor_positions(request: HttpRequest, slug: str, actor: str) -> HttpResponse
     participant = get_object_or_404(
         Participant.objects.select_related("actor"), negotiation=negotiation, actor__slug=actor
     )
-    today = timezone.localdate()
+    form = AsOfForm(request.GET)
+    query = form.resolved()
     current = {
         position.issue_id: position
-        for position in Position.objects.current_as_of(negotiation, today)
+        for position in Position.objects.current_as_of(negotiation, query.as_of, query.known_by)
         .filter(participant=participant)
         .select_related("source", "package", "value_option")
     }
@@ -279,10 +280,12 @@ def actor_positions(request: HttpRequest, slug: str, actor: str) -> HttpResponse
             "negotiation": negotiation,
             "participant": participant,
             "current": [(issue, current.get(issue.pk)) for issue in issues],
+            "form": form,
+            "query": query,
             "page": page,
             "section": "table",
         },
-        status=status_for(page_form),
+        status=status_for(form, page_form),
     )
 
 
