@@ -311,8 +311,13 @@ def history_chart(
     else:
         y_ticks = ((y(0.0), "agreed"), (y(0.5), "halfway"), (y(1.0), "opposed"))
     x_ticks = _date_ticks(first, last, x)
+    # A round covers its last day too: it ends where the next day begins.
     bands = tuple(
-        RoundBand(x(start), round(max(x(end or until) - x(start), 4.0), 1), label)
+        RoundBand(
+            x(start),
+            round(max(x(end + dt.timedelta(days=1) if end else until) - x(start), 4.0), 1),
+            label,
+        )
         for start, end, label in rounds
     )
     unit = f" ({issue.unit} apart)" if quantity and issue.unit else ""

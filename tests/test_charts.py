@@ -80,3 +80,11 @@ def test_a_round_near_the_right_edge_is_labelled_leftwards_from_its_end():
     assert (first.label_anchor, first.label_x) == ("start", first.x)
     assert (last.label_anchor, last.label_x) == ("end", round(last.x + last.width, 1))
     assert last.label_x <= charts.H_RIGHT
+
+
+def test_a_round_covers_the_changes_on_its_last_day():
+    points = history(5)  # a change on each of 1 to 5 January
+    chart = charts.history_chart(HOSTAGES, points, [(START, START + dt.timedelta(2), "Cairo")])
+    (cairo,) = chart.rounds
+    inside = [p for p in chart.points if cairo.x <= p.x < cairo.x + cairo.width]
+    assert [p.label[:5] for p in inside] == ["1 Jan", "2 Jan", "3 Jan"]  # 3 Jan, its last day

@@ -182,22 +182,32 @@ def test_htmx_request_gets_only_the_table_region(client, seeded):
     response = client.get(TABLE, {"as_of": "2025-04-13"}, headers={"HX-Request": "true"})
     html = response.content.decode()
     assert response.status_code == 200
-    assert html.lstrip().startswith('<div id="table-region"')
+    # The page's new title first (htmx puts it on the page), then the region.
+    title = "<title>Gaza hostage and ceasefire talks, 2025, as of 13 April 2025 · Gapwatch</title>"
+    assert html.lstrip().startswith(title + '\n<div id="table-region"')
     assert "<html" not in html
     assert "Positions as of 13 April 2025" in text_of(response)
     assert "HX-Request" in response["Vary"]
+    page = client.get(TABLE, {"as_of": "2025-04-13"}).content.decode()
+    assert page.count("· Gapwatch</title>") == 1 and title in page
+    assert "<title>Gaza hostage and ceasefire talks, 2025 · Gapwatch</title>" in (
+        client.get(TABLE).content.decode()
+    )
 
 
 def test_the_same_address_loaded_directly_renders_the_same_table(client, seeded):
     fragment = client.get(TABLE, {"as_of": "2025-04-13"}, headers={"HX-Request": "true"})
     page = client.get(TABLE, {"as_of": "2025-04-13"})
-    assert fragment.content.decode().strip() in page.content.decode()
+    region = fragment.content.decode().split("</title>", 1)[1].strip()
+    assert region in page.content.decode()
 
 
 def test_withdrawn_claims_are_shown_struck_through_with_who_denied_them(client, seeded):
     hidden = text_of(client.get(TABLE))
     assert "Reportedly willing to give up its weapons" not in hidden
+    assert "with denied and retracted claims" not in hidden
     shown = client.get(TABLE, {"withdrawn": "on"}).content.decode()
+    assert "(today); with denied and retracted claims, struck through" in text_of_html(shown)
     assert (
         '<span class="withdrawn">Offer yes: Reportedly willing to give up its weapons</span>'
         in shown

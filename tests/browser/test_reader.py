@@ -36,6 +36,9 @@ def test_as_of_control_swaps_the_table_and_the_address_without_reloading(
     expect(page).to_have_url(re.compile(r"as_of=2025-04-13"))
     assert page.evaluate("window.__notReloaded") is True
     expect(page.locator("#issue-living-hostages .gap__words")).to_have_text("not enough positions")
+    # The title (browser tab, history, bookmarks) says the date too, and stays out of the page.
+    expect(page).to_have_title(re.compile(r", as of 13 April 2025 · Gapwatch$"))
+    expect(page.locator("body title:not(svg title)")).to_have_count(0)
     # The same address, loaded directly, shows the same table.
     page.goto(page.url)
     expect(page.locator("#gap-table caption")).to_contain_text("13 April 2025")
