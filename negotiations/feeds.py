@@ -74,7 +74,11 @@ class ChangesFeed(Feed):
             summary if summary.endswith((".", "!", "?")) else f"{summary}.",
             f"Stated {position.stated_on:%-d %B %Y}.",
             f"Source: {position.source.outlet} ({position.source.grade}{position.credibility})"
-            + (f", {position.attribution}" if position.attribution else "")
+            + (
+                f", {position.attribution}"
+                if position.attribution and position.attribution != position.source.outlet
+                else ""
+            )
             + ".",
         ]
         if position.conditions:

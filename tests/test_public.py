@@ -384,6 +384,7 @@ def test_changes_page_lists_newest_first(client, seeded):
     first_entry = page.split("Newest first.")[1]
     assert first_entry.index("Eight bodies handed over (corrected)") < first_entry.index("Raised")
     assert "changed" in first_entry[:200]
+    assert f"{latest.updated_at:%-d %B %Y, %H:%M} UTC" in first_entry[:200]  # says which clock
 
 
 def test_atom_feed_lists_changes_and_escapes_text(client, seeded):
@@ -403,6 +404,13 @@ def test_atom_feed_lists_changes_and_escapes_text(client, seeded):
     )
     summary = first.find("atom:summary", ns).text
     assert "&lt;script&gt;" in summary and "<script>" not in summary
+    # An attribution that only repeats the outlet is not said twice.
+    report = next(
+        entry.find("atom:summary", ns).text
+        for entry in entries
+        if "detailed account of every hostage" in entry.find("atom:summary", ns).text
+    )
+    assert "Source: Al-Arabiya (C3)." in report
     # What RFC 4287 asks for: an author, and ids that are URIs, one per entry.
     assert feed.find("atom:author/atom:name", ns).text == "Gapwatch"
     ids = [entry.find("atom:id", ns).text for entry in entries]
