@@ -374,6 +374,11 @@ def test_sources_page_lists_each_source_with_grade_and_positions(client, seeded)
     assert "Al-Araby Al-Jadeed · 14 April 2025 · C fairly reliable" in page
     assert "Pro-Qatari newspaper." in page
     assert "Living hostages released: Hamas offer 9 hostages (C2)" in page
+    # A source that reported a denial lists it, too.
+    assert (
+        "1 confirmation, denial or retraction reported here: Disarmament of Hamas: Hamas offer "
+        "yes, denied on 14 April 2025 (Unnamed senior Hamas source)"
+    ) in page
 
 
 def test_changes_page_lists_newest_first(client, seeded):

@@ -55,7 +55,7 @@ PAGES = [
     # A scale: its options, read once for the gap engine, are listed from the same prefetch.
     ("issue_history", ["issue-2"], {"page": "2"}, {}, 15),
     ("actor", ["{slug}-actor-0"], {}, {}, 6),
-    ("sources", [], {}, {}, 4),
+    ("sources", [], {}, {}, 5),  # sources, their positions, and what they confirmed or denied
     ("changes", [], {"page": "3"}, {}, 3),
     ("feed", [], {}, {}, 2),
     ("gaps_csv", [], {"as_of": "2025-03-01"}, {}, 5),

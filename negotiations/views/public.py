@@ -311,7 +311,8 @@ def sources(request: HttpRequest, slug: str) -> HttpResponse:
     page, page_form = paginate(
         request,
         cited.prefetch_related(
-            Prefetch("positions", queryset=supported, to_attr="supported_positions")
+            Prefetch("positions", queryset=supported, to_attr="supported_positions"),
+            Prefetch("status_changes", queryset=supported, to_attr="reported_changes"),
         ),
         SOURCES_PER_PAGE,
     )
