@@ -301,9 +301,14 @@ def sql_neutralised_starts() -> str:
 
 
 def sql_needs_neutralising(expression: str) -> str:
-    """SQL that is true where `neutralise` adds a quote to the text."""
-    unquoted = f"ltrim({expression}, {sql_quote(QUOTE)})"
-    return f"substr({unquoted}, 1, 1) IN ({sql_neutralised_starts()})"
+    """SQL that is true where `neutralise` adds a quote to the text. (The leading quotes are
+    trimmed only from text that starts with one: most cells cost one substr(), as before.)"""
+    starts = sql_neutralised_starts()
+    quote = sql_quote(QUOTE)
+    return (
+        f"(substr({expression}, 1, 1) IN ({starts}) OR (substr({expression}, 1, 1) = {quote} "
+        f"AND substr(ltrim({expression}, {quote}), 1, 1) IN ({starts})))"
+    )
 
 
 def _text(column: str, expression: str) -> str:
