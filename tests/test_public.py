@@ -212,7 +212,7 @@ def test_withdrawn_claims_are_shown_struck_through_with_who_denied_them(client, 
         '<span class="withdrawn">Offer yes: Reportedly willing to give up its weapons</span>'
         in shown
     )
-    assert "denied by Unnamed senior Hamas source" in text_of(
+    assert "denied on 14 Apr 2025 · Unnamed senior Hamas source · Hamas (unnamed" in text_of(
         client.get(TABLE, {"withdrawn": "on"})
     )
 
@@ -332,7 +332,18 @@ def test_issue_page_keeps_denied_claims_struck_through(client, seeded):
     url = reverse("negotiations:issue_history", args=[SEED_SLUG, "disarmament"])
     html = client.get(url).content.decode()
     assert re.search(r'<p class="withdrawn">\s*<span class="stance stance--offer">', html)
-    assert "Denied</strong> by Unnamed senior Hamas source" in html
+    assert (
+        "Denied</strong> on 14 April 2025 · Unnamed senior Hamas source · Hamas (unnamed senior"
+        in html
+    )
+    # The same line on the actor page and the changes page.
+    for page in [
+        reverse("negotiations:actor", args=[SEED_SLUG, "hamas"]),
+        reverse("negotiations:changes", args=[SEED_SLUG]),
+    ]:
+        assert "Denied</strong> on 14 April 2025 · Unnamed senior Hamas source · Hamas" in (
+            client.get(page).content.decode()
+        )
 
 
 def test_actor_page_lists_current_and_past_positions(client, seeded):

@@ -424,7 +424,7 @@ def test_denying_a_position_removes_it_from_the_table_and_keeps_it_in_history(an
     issue = analyst_client.get(
         reverse("negotiations:issue_history", args=[SEED_SLUG, "living-hostages"])
     )
-    assert "Denied by Taher al-Nunu" in text_of(issue)
+    assert "· Taher al-Nunu ·" in text_of(issue)
 
 
 def test_a_denial_without_a_date_is_dated_by_its_report(analyst_client):
