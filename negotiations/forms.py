@@ -35,6 +35,9 @@ class SwitchInput(forms.CheckboxInput):
     def __init__(self, attrs=None):
         super().__init__(attrs, check_test=switched_on)
 
+    def format_value(self, value):
+        return None  # ticked, it sends "on", whatever word the address held
+
     def value_from_datadict(self, data, files, name):
         return data.get(name)
 

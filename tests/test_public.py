@@ -5,6 +5,7 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
@@ -145,7 +146,11 @@ def test_a_switch_written_off_is_off(client, seeded, word):
     response = client.get(TABLE, {"as_of": "2025-04-13", "known": word, "withdrawn": word})
     assert response.status_code == 200
     assert "as reported by then" not in text_of(response)
-    assert " checked" not in response.content.decode()
+    html = response.content.decode()
+    assert " checked" not in html
+    # Ticked again, a box sends "on", not the word the address held.
+    boxes = re.findall(r'<input type="checkbox" name="(?:known|withdrawn)"[^>]*>', html)
+    assert len(boxes) == 2 and not any("value=" in box for box in boxes)
 
 
 def test_a_switch_neither_on_nor_off_is_refused_with_what_is_shown_instead(client, seeded):
@@ -188,6 +193,15 @@ def test_htmx_request_gets_only_the_table_region(client, seeded):
     assert "<html" not in html
     assert "Positions as of 13 April 2025" in text_of(response)
     assert "HX-Request" in response["Vary"]
+    # Back and Forward ask htmx for the whole page: one title, in its head, and so for the
+    # readers who get the same page from the cache after it.
+    cache.clear()
+    restored = client.get(
+        TABLE,
+        {"as_of": "2025-04-13"},
+        headers={"HX-Request": "true", "HX-History-Restore-Request": "true"},
+    ).content.decode()
+    assert restored.count("· Gapwatch</title>") == 1
     page = client.get(TABLE, {"as_of": "2025-04-13"}).content.decode()
     assert page.count("· Gapwatch</title>") == 1 and title in page
     assert "<title>Gaza hostage and ceasefire talks, 2025 · Gapwatch</title>" in (
@@ -462,7 +476,8 @@ def test_a_position_s_address_leads_to_its_page_of_the_issue_s_list(client, db):
         builders.participant(private, "south"), builders.issue(private, "x"), source, amount=1
     )
     assert client.get(hidden.get_absolute_url()).status_code == 404
-    elsewhere = reverse("negotiations:position", args=[SEED_SLUG, positions[0].uid])
+    builders.negotiation("other")  # public, but not the position's
+    elsewhere = reverse("negotiations:position", args=["other", positions[0].uid])
     assert client.get(elsewhere).status_code == 404
 
 

@@ -61,7 +61,9 @@ def test_denied_claims_toggle(watched_page, live_server, live_seeded):
     expect(denied).to_have_count(0)
     page.get_by_label("Show denied and retracted claims").check()
     expect(denied).to_be_visible()
-    expect(page.locator("#issue-disarmament")).to_contain_text("denied on 14 Apr 2025 · Unnamed senior Hamas")
+    expect(page.locator("#issue-disarmament")).to_contain_text(
+        "denied on 14 Apr 2025 · Unnamed senior Hamas"
+    )
     expect(page).to_have_url(re.compile(r"withdrawn=on"))
     assert page.evaluate("window.__notReloaded") is True
 
