@@ -170,6 +170,8 @@ def test_gaps_csv_has_one_row_per_issue_and_actor_with_the_gap(client, seeded):
     assert hamas["gap_distance"] == "2"
     assert hamas["gap_normalised"] == "0.1818"
     assert hamas["gap_between"] == "US vs Hamas"
+    # The conditions themselves, not only whether there are any.
+    assert hamas["conditions"].startswith("In exchange for Palestinian prisoners.")
     qatar = next(r for r in rows if r["issue"] == "living-hostages" and r["actor"] == "qatar")
     assert (qatar["stance"], qatar["gap"]) == ("", "2 hostages apart")
 

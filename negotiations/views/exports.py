@@ -85,7 +85,7 @@ GAP_HEADER = (
     "source_grade",
     "credibility",
     "package",
-    "conditional",
+    "conditions",
     "gap",
     "gap_state",
     "gap_distance",
@@ -144,7 +144,7 @@ def gap_rows(table: snapshot.NegotiationTable) -> Iterator[dict[str, str]]:
                 "source_grade": position.source.grade if position else "",
                 "credibility": str(position.credibility) if position else "",
                 "package": position.package.slug if position and position.package else "",
-                "conditional": _flag(bool(position.conditions)) if position else "",
+                "conditions": position.conditions if position else "",
             }
 
 
