@@ -147,7 +147,7 @@ class NegotiationQuerySet(models.QuerySet):
 
 class Negotiation(Versioned):
     slug = models.SlugField(max_length=80, unique=True)
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=200, validators=[one_line])
     summary = models.TextField(blank=True)
     status = models.CharField(
         max_length=12, choices=NegotiationStatus.choices, default=NegotiationStatus.ACTIVE
@@ -193,8 +193,10 @@ class ActorKind(models.TextChoices):
 class Actor(Versioned):
     """A state, group, organisation or person; reused across negotiations."""
 
-    name = models.CharField(max_length=200)
-    short_name = models.CharField(max_length=40, help_text="Used in table headers and charts.")
+    name = models.CharField(max_length=200, validators=[one_line])
+    short_name = models.CharField(
+        max_length=40, help_text="Used in table headers and charts.", validators=[one_line]
+    )
     slug = models.SlugField(max_length=80, unique=True)
     kind = models.CharField(max_length=30, choices=ActorKind.choices)
     colour = models.CharField(
@@ -209,7 +211,9 @@ class Actor(Versioned):
     ucdp_actor_id = models.PositiveIntegerField(
         "UCDP actor id", null=True, blank=True, validators=[MaxValueValidator(2_147_483_647)]
     )
-    acled_name = models.CharField("ACLED actor name", max_length=200, blank=True)
+    acled_name = models.CharField(
+        "ACLED actor name", max_length=200, blank=True, validators=[one_line]
+    )
 
     history = HistoricalRecords()
 
@@ -308,7 +312,7 @@ class IssueKind(models.TextChoices):
 
 class Issue(Versioned):
     negotiation = models.ForeignKey(Negotiation, on_delete=models.CASCADE, related_name="issues")
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=200, validators=[one_line])
     slug = models.SlugField(max_length=80)
     description = models.TextField(blank=True)
     order = models.PositiveSmallIntegerField(default=0)
@@ -318,10 +322,16 @@ class Issue(Versioned):
         help_text="Cannot be changed once the issue has positions.",
     )
     unit = models.CharField(
-        max_length=40, blank=True, help_text="Quantities only, plural: hostages, days, %."
+        max_length=40,
+        blank=True,
+        validators=[one_line],
+        help_text="Quantities only, plural: hostages, days, %.",
     )
     unit_singular = models.CharField(
-        max_length=40, blank=True, help_text="Quantities only, e.g. hostage, day. Blank: as plural."
+        max_length=40,
+        blank=True,
+        validators=[one_line],
+        help_text="Quantities only, e.g. hostage, day. Blank: as plural.",
     )
 
     history = HistoricalRecords()
@@ -386,7 +396,7 @@ class ScaleOption(Versioned):
     issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="options")
     rank = models.PositiveSmallIntegerField()
     key = models.SlugField(max_length=40, help_text="Short name used in files, e.g. partial.")
-    label = models.CharField(max_length=100)
+    label = models.CharField(max_length=100, validators=[one_line])
     meaning = models.TextField(blank=True, help_text="What this step means, in words.")
 
     history = HistoricalRecords()
@@ -436,8 +446,8 @@ class Source(Versioned):
     """A report that positions are taken from. Shared across negotiations."""
 
     slug = models.SlugField(max_length=100, unique=True)
-    outlet = models.CharField(max_length=200)
-    headline = models.CharField(max_length=300)
+    outlet = models.CharField(max_length=200, validators=[one_line])
+    headline = models.CharField(max_length=300, validators=[one_line])
     url = models.CharField("URL", max_length=500, blank=True, validators=[http_url])
     published_on = models.DateField(validators=[not_in_future, not_before_1900])
     grade = models.CharField(
@@ -498,7 +508,7 @@ class Package(Versioned):
 
     negotiation = models.ForeignKey(Negotiation, on_delete=models.CASCADE, related_name="packages")
     slug = models.SlugField(max_length=80)
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=200, validators=[one_line])
     proposer = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="packages")
     is_conditional = models.BooleanField(
         "conditional",
@@ -546,8 +556,8 @@ class Round(Versioned):
 
     negotiation = models.ForeignKey(Negotiation, on_delete=models.CASCADE, related_name="rounds")
     slug = models.SlugField(max_length=80)
-    title = models.CharField(max_length=200)
-    location = models.CharField(max_length=200)
+    title = models.CharField(max_length=200, validators=[one_line])
+    location = models.CharField(max_length=200, validators=[one_line])
     started_on = models.DateField(validators=[not_in_future, not_before_1900])
     ended_on = models.DateField(
         null=True,
@@ -559,7 +569,9 @@ class Round(Versioned):
     attendance = models.TextField(
         blank=True, help_text="Who attended, in words: delegations, names."
     )
-    outcome = models.CharField(max_length=300, blank=True, help_text="The outcome in a line.")
+    outcome = models.CharField(
+        max_length=300, blank=True, help_text="The outcome in a line.", validators=[one_line]
+    )
     source = models.ForeignKey(
         Source, on_delete=models.PROTECT, related_name="rounds", null=True, blank=True
     )
@@ -806,6 +818,7 @@ class Position(Versioned):
     attribution = models.CharField(
         max_length=200,
         blank=True,
+        validators=[one_line],
         help_text="Who in the source: a named person, 'unnamed senior official', "
         "'Egyptian sources'.",
     )
@@ -826,7 +839,10 @@ class Position(Versioned):
         help_text="The report that confirmed, denied or retracted it.",
     )
     status_attribution = models.CharField(
-        max_length=200, blank=True, help_text="Who confirmed, denied or retracted it."
+        max_length=200,
+        blank=True,
+        validators=[one_line],
+        help_text="Who confirmed, denied or retracted it.",
     )
     status_changed_on = models.DateField(
         null=True,

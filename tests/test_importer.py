@@ -151,6 +151,10 @@ def test_a_new_source_given_two_ways_in_one_file_is_refused(client, seeded):
             "summary: Write it in one line, without line breaks or control characters.",
         ),
         (
+            {"attribution": "A spokesman\u2028and another"},
+            "attribution: Write it in one line, without line breaks or control characters.",
+        ),
+        (
             {"summary": "A bell\x07"},
             "summary: Write it in one line, without line breaks or control characters.",
         ),

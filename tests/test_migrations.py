@@ -27,12 +27,22 @@ def test_a_database_in_use_migrates_forward_and_back_and_keeps_its_triggers(tmp_
             "UPDATE negotiations_position SET status_attribution = 'A spokesman'"
             " WHERE id = (SELECT max(id) FROM negotiations_position WHERE status = 'reported')"
         )
+        database.execute(
+            "UPDATE negotiations_source SET headline = 'Broken' || char(13) || char(10) || 'line'"
+            " WHERE id = (SELECT min(id) FROM negotiations_source)"
+        )
+        database.execute("UPDATE negotiations_actor SET name = 'Tab' || char(9) || 'bed'")
     for command in (("migrate",), ("migrate", "negotiations", "0007"), ("migrate",)):
         result = manage(*command, **env)
         assert result.returncode == 0, result.stderr
     with sqlite3.connect(path) as database:
         summaries = database.execute("SELECT summary FROM negotiations_position").fetchall()
         assert ("Two lines",) in summaries
+        headlines = database.execute("SELECT headline FROM negotiations_source").fetchall()
+        assert ("Broken line",) in headlines
+        assert database.execute("SELECT DISTINCT name FROM negotiations_actor").fetchall() == [
+            ("Tab bed",)
+        ]
         assert database.execute(
             "SELECT count(*) FROM negotiations_position WHERE status = 'reported'"
             " AND status_attribution <> ''"

@@ -312,3 +312,24 @@ def test_database_refuses_options_on_an_issue_that_is_not_a_scale(talks):
 
 def test_database_refuses_turning_a_scale_with_options_into_another_kind(talks):
     refused(lambda: Issue.objects.filter(pk=talks["withdrawal"].pk).update(kind="text"))
+
+
+@pytest.mark.parametrize(
+    ("model", "field"),
+    [
+        ("Source", "headline"),
+        ("Source", "outlet"),
+        ("Actor", "name"),
+        ("Issue", "title"),
+        ("Round", "location"),
+        ("Position", "attribution"),
+        ("Position", "status_attribution"),
+    ],
+)
+def test_names_titles_and_attributions_take_one_line(model, field):
+    from django.apps import apps
+
+    validators = apps.get_model("negotiations", model)._meta.get_field(field).validators
+    with pytest.raises(ValidationError, match="Write it in one line"):
+        for validator in validators:
+            validator("Two\nlines")
