@@ -254,6 +254,16 @@ class ProposalView:
     parties: tuple[tuple[str, str], ...]
 
 
+def proposed_term(issue: gaps.IssueFacts, term: gaps.PositionFact) -> str:
+    """A term as "Egypt proposes …" reads it: a number or a step of the scale; for a yes or
+    no, the term's own words ("proposes yes" says too little)."""
+    if issue.kind in (gaps.Kind.QUANTITY, gaps.Kind.SCALE):
+        described = issue.describe(term.value)
+        if described:
+            return described
+    return f"“{term.summary}”"
+
+
 def proposal_views(issue: gaps.IssueFacts, distances) -> tuple[ProposalView, ...]:
     grouped: dict[int, list[gaps.TermDistance]] = {}
     for distance in distances:
@@ -261,7 +271,7 @@ def proposal_views(issue: gaps.IssueFacts, distances) -> tuple[ProposalView, ...
     return tuple(
         ProposalView(
             group[0].term.actor.name,
-            issue.describe(group[0].term.value) or group[0].term.summary,
+            proposed_term(issue, group[0].term),
             tuple((d.party.name, d.describe(issue)) for d in group),
         )
         for group in grouped.values()

@@ -59,6 +59,9 @@ def test_gap_table_shows_positions_gaps_and_sources(client, seeded):
     assert "Positions as of 14 April 2025" in page
     assert "2 hostages apart US vs Hamas" in page
     assert "Egypt proposes 8 hostages: Israel no position; Hamas 1 hostage apart" in page
+    # A yes or no proposed is given in the term's own words, not as "proposes yes".
+    assert "Egypt proposes “Israel stops its attacks once the deal starts”: Israel" in page
+    assert "proposes yes" not in page
     assert "Offer 9 hostages 14 Apr 2025 · Al-Araby Al-Jadeed C2" in page
     assert "opposed Hamas vs Israel" in page
     assert "not enough positions Unanswered: Hamas" in page
