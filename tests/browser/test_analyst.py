@@ -58,6 +58,17 @@ def offer_in_place(page, actor: str, summary: str, hostages: str | None = None):
     return form
 
 
+def save_answered_instead(page, form, actor: str, status: int, body: str = "") -> None:
+    """Save `form` while something other than the app (a proxy, a refusal) answers for the
+    actor's cell with `status`; the page says so at its top."""
+    page.route(
+        f"**/record/living-hostages/{actor}/**",
+        lambda route: route.fulfill(status=status, body=body),
+    )
+    form.get_by_role("button", name="Save position").click()
+    expect(page.locator("#page-alert")).to_contain_text(f"the server answered {status}")
+
+
 def test_record_hamas_moving_to_ten_and_watch_the_gap_shrink_without_reload(
     watched_page, live_server, analyst
 ):
@@ -313,9 +324,7 @@ def test_a_failed_save_is_not_hidden_behind_the_word_on_an_earlier_one(
     assert page.locator(".table-scroll").bounding_box()["width"] >= box["width"] - 1
     # The next save fails: its message replaces the word on the earlier one.
     form = offer_in_place(page, "egypt", "Sent while the proxy was down", hostages="9")
-    page.route("**/record/living-hostages/egypt/**", lambda route: route.fulfill(status=502))
-    form.get_by_role("button", name="Save position").click()
-    expect(page.locator("#page-alert")).to_contain_text("the server answered 502")
+    save_answered_instead(page, form, "egypt", 502)
     expect(status).to_be_empty()
     page.problems.clear()  # the browser logs the 502 and htmx its error: expected here
     # Dismissing the failure goes back to the form it was about.
@@ -372,12 +381,7 @@ def test_in_development_a_refusal_is_said_in_the_page_not_in_place_of_it(
     at_the_table(page, live_server)
     assert page.locator("script[data-debug=True]").count() == 1  # django-htmx's debug script
     form = offer_in_place(page, "hamas", "Refused by the server")
-    page.route(
-        "**/record/living-hostages/hamas/**",
-        lambda route: route.fulfill(status=403, body="<h1>403 Forbidden</h1>"),
-    )
-    form.get_by_role("button", name="Save position").click()
-    expect(page.locator("#page-alert")).to_contain_text("the server answered 403")
+    save_answered_instead(page, form, "hamas", 403, "<h1>403 Forbidden</h1>")
     expect(form.get_by_label("Summary")).to_have_value("Refused by the server")
     expect(page.get_by_role("heading", name="403 Forbidden")).to_have_count(0)
     page.problems.clear()  # the browser logs the 403: expected here
@@ -390,12 +394,7 @@ def test_a_failure_between_here_and_the_server_is_said_and_the_form_kept(
     at_the_table(page, live_server)
     form = offer_in_place(page, "hamas", "Sent while the proxy was down", hostages="10")
     # A proxy in front of the app answers instead of it (its own page, no htmx headers).
-    page.route(
-        "**/record/living-hostages/hamas/**",
-        lambda route: route.fulfill(status=502, body="<html><h1>Bad gateway</h1></html>"),
-    )
-    form.get_by_role("button", name="Save position").click()
-    expect(page.locator("#page-alert")).to_contain_text("the server answered 502")
+    save_answered_instead(page, form, "hamas", 502, "<html><h1>Bad gateway</h1></html>")
     expect(form.get_by_label("Summary")).to_have_value("Sent while the proxy was down")
     expect(page.get_by_role("heading", name="Bad gateway")).to_have_count(0)
     expect(
