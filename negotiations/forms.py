@@ -111,11 +111,11 @@ class AsOfForm(forms.Form):
         )
 
     def problems(self) -> list[str]:
-        """Each refused value's message, and what is shown instead."""
+        """Each refused value's message, and what is shown instead, in the fields' order."""
         return [
             f"{error} {self.FALLBACKS[name]}"
-            for name in self.FALLBACKS
-            for error in self.errors.get(name, [])
+            for name, errors in self.errors.items()
+            for error in errors
         ]
 
 
