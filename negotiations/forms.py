@@ -119,24 +119,35 @@ class AsOfForm(forms.Form):
         ]
 
 
-class TableQueryForm(AsOfForm):
-    """The gap table's controls: the as-of date, what to show, how to sort."""
+class GapExportForm(AsOfForm):
+    """What gaps.csv and gaps.json take from the table's controls: its date, whether to keep to
+    what had been reported by then, and its order."""
 
     SORTS = (("order", "Issue order"), ("gap", "Widest gap first"))
 
     FALLBACKS = {
         **AsOfForm.FALLBACKS,
-        "withdrawn": "Leaving out denied and retracted claims.",
         "sort": "Showing the issues in their usual order.",
     }
 
-    withdrawn = QuerySwitch(label="Show denied and retracted claims")
     sort = forms.ChoiceField(
         label="Order",
         choices=SORTS,
         required=False,
         error_messages={"invalid_choice": "Order by “Issue order” or “Widest gap first”."},
     )
+
+
+class TableQueryForm(GapExportForm):
+    """The gap table's controls: the as-of date, what to show, how to sort."""
+
+    FALLBACKS = {
+        **GapExportForm.FALLBACKS,
+        "withdrawn": "Leaving out denied and retracted claims.",
+    }
+    field_order = ["as_of", "known", "withdrawn", "sort"]
+
+    withdrawn = QuerySwitch(label="Show denied and retracted claims")
 
 
 class TableQuery:

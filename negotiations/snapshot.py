@@ -123,7 +123,11 @@ class NegotiationTable:
     def as_of(self) -> dt.date:
         return self.engine.as_of
 
-    def sorted_by_gap(self) -> list[Row]:
+    def rows_in(self, sort: str) -> list[Row]:
+        """The rows in the order the table's "sort" control names: "gap" (widest gap first)
+        or "order" (the issues' own order)."""
+        if sort != "gap":
+            return list(self.rows)
         by_issue = {row.issue.pk: row for row in self.rows}
         return [by_issue[engine_row.issue.id] for engine_row in self.engine.sorted_by_gap()]
 

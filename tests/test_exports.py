@@ -4,6 +4,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 import threading
 
 import pytest
@@ -237,15 +238,40 @@ def test_exports_refuse_a_bad_date_with_a_message(client, seeded, name):
 
 
 def test_a_table_control_these_pages_do_not_take_leaves_their_date_alone(client, seeded):
-    """A link copied from the table can carry its order and filters; a bad one must not turn
-    the exports (or the package page) into today's."""
-    query = {"as_of": "2025-04-14", "known": "on", "sort": "bogus", "withdrawn": "on"}
+    """A link copied from the table can carry its filters; one the exports (or the package
+    page) do not take, good or bad, must not turn them into today's."""
     table = f"/n/{SEED_SLUG}/"
+    query = {"as_of": "2025-04-14", "known": "on", "withdrawn": "bogus"}
     rows = csv.DictReader(io.StringIO(client.get(f"{table}gaps.csv", query).content.decode()))
     assert {(row["as_of"], row["known_by"]) for row in rows} == {("2025-04-14", "2025-04-14")}
     assert client.get(f"{table}gaps.json", query).json()["as_of"] == "2025-04-14"
-    package = client.get(f"{table}packages/egyptian-proposal/", query)
+    package = client.get(f"{table}packages/egyptian-proposal/", query | {"sort": "bogus"})
     assert "each party’s position as of 14 April 2025" in package.content.decode()
+
+
+@pytest.mark.parametrize("name", ["gaps_csv", "gaps_json"])
+def test_exports_list_the_issues_in_the_table_s_order(client, seeded, name):
+    url = reverse(f"negotiations:{name}", args=[SEED_SLUG])
+
+    def issues(**query) -> list[str]:
+        response = client.get(url, {"as_of": "2025-04-14", **query})
+        if name == "gaps_json":
+            return [issue["slug"] for issue in response.json()["issues"]]
+        rows = csv.DictReader(io.StringIO(response.content.decode()))
+        return list(dict.fromkeys(row["issue"] for row in rows))
+
+    table = client.get(reverse("negotiations:gap_table", args=[SEED_SLUG]), {"sort": "gap"})
+    widest_first = re.findall(r'<tr id="issue-([a-z-]+)">', table.content.decode())
+    assert issues(sort="gap") == widest_first
+    assert issues() == issues(sort="order") != widest_first
+    assert issues()[0] == "living-hostages"
+
+
+@pytest.mark.parametrize("name", ["gaps_csv", "gaps_json"])
+def test_exports_refuse_an_order_they_do_not_know(client, seeded, name):
+    response = client.get(reverse(f"negotiations:{name}", args=[SEED_SLUG]), {"sort": "newest"})
+    assert response.status_code == 400
+    assert "Order by “Issue order” or “Widest gap first”." in response.content.decode()
 
 
 def test_a_cited_export_says_which_state_of_the_data_it_shows(client, seeded):

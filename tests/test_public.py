@@ -240,6 +240,16 @@ def test_sorting_by_gap_puts_the_widest_first(client, seeded):
     assert rows[:4] == ["end-of-war", "disarmament", "leadership-conditions", "living-hostages"]
 
 
+def test_the_download_links_carry_the_table_s_date_and_order_but_not_its_struck_claims(
+    client, seeded
+):
+    html = client.get(
+        TABLE, {"as_of": "2025-04-13", "known": "on", "sort": "gap", "withdrawn": "on"}
+    ).content.decode()
+    for name in ("gaps.csv", "gaps.json"):
+        assert f'href="{TABLE}{name}?as_of=2025-04-13&amp;known=on&amp;sort=gap"' in html
+
+
 def test_bad_sort_value_is_refused_with_a_message_and_the_good_date_kept(client, seeded):
     response = client.get(TABLE, {"sort": "sideways", "as_of": "2025-04-13", "known": "on"})
     assert response.status_code == 400

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from negotiations import gaps, snapshot
-from negotiations.forms import AsOfForm
+from negotiations.forms import GapExportForm
 from negotiations.models import Issue, Negotiation, Position
 from negotiations.spreadsheets import (
     FORMULA_STARTS,
@@ -105,9 +105,9 @@ def _flag(value: bool | None) -> str:
     return "" if value is None else ("true" if value else "false")
 
 
-def gap_rows(table: snapshot.NegotiationTable) -> Iterator[dict[str, str]]:
-    """One row per issue and actor, with the issue's gap on each row."""
-    for row in table.rows:
+def gap_rows(table: snapshot.NegotiationTable, sort: str) -> Iterator[dict[str, str]]:
+    """One row per issue and actor, with the issue's gap on each row; issues in `sort` order."""
+    for row in table.rows_in(sort):
         gap = row.gap
         between = " vs ".join(actor.name for actor in gap.between) if gap.between else ""
         common = {
@@ -152,13 +152,13 @@ def gap_rows(table: snapshot.NegotiationTable) -> Iterator[dict[str, str]]:
 @conditional_on_negotiation
 def gaps_csv(request: HttpRequest, slug: str) -> HttpResponse:
     negotiation = readable_negotiation(request, slug)
-    form = AsOfForm(request.GET)
+    form = GapExportForm(request.GET)
     if not form.is_valid():
         return bad_query(request, negotiation, form)
     query = form.resolved()
     table = snapshot.load_table(negotiation, query.as_of, query.known_by)
     lines = [",".join(GAP_HEADER)]
-    for row in gap_rows(table):
+    for row in gap_rows(table, query.sort):
         cells = (
             neutralise(row[key]) if key in GAP_TEXT_COLUMNS else row[key] for key in GAP_HEADER
         )
@@ -211,9 +211,13 @@ def _position_json(position: Position | None) -> dict | None:
 @conditional_on_negotiation
 def gaps_json(request: HttpRequest, slug: str) -> HttpResponse:
     negotiation = readable_negotiation(request, slug)
-    form = AsOfForm(request.GET)
+    form = GapExportForm(request.GET)
     if not form.is_valid():
-        return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
+        return JsonResponse(
+            {"errors": form.errors.get_json_data()},
+            status=400,
+            json_dumps_params={"ensure_ascii": False},  # as the document itself
+        )
     query = form.resolved()
     table = snapshot.load_table(negotiation, query.as_of, query.known_by)
     # Actors are named by slug throughout, as in "actors" and "positions", so that programs can
@@ -276,7 +280,7 @@ def gaps_json(request: HttpRequest, slug: str) -> HttpResponse:
                     for distance in row.proposals
                 ],
             }
-            for row in table.rows
+            for row in table.rows_in(query.sort)
         ],
     }
     response = HttpResponse(

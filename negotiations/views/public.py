@@ -89,13 +89,12 @@ def gap_table(request: HttpRequest, slug: str) -> HttpResponse:
     query = form.resolved()
     table = snapshot.load_table(negotiation, query.as_of, query.known_by)
     withdrawn = snapshot.load_withdrawn(negotiation, query.as_of) if query.show_withdrawn else {}
-    rows = table.sorted_by_gap() if query.sort == "gap" else list(table.rows)
     context = {
         "negotiation": negotiation,
         "form": form,
         "query": query,
         "table": table,
-        "rows": [snapshot.row_view(table, row, withdrawn) for row in rows],
+        "rows": [snapshot.row_view(table, row, withdrawn) for row in table.rows_in(query.sort)],
         "packages": snapshot.load_packages(table),
         "section": "table",
         "can_record": request.user.has_perms(RECORDING),
