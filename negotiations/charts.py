@@ -220,6 +220,22 @@ class HistoryPoint:
 
 
 @dataclass(frozen=True)
+class DayMarker:
+    """A vertical line at one day: the date of the gap table the reader came from."""
+
+    x: float
+    label: str
+
+    @property
+    def label_anchor(self) -> str:
+        return "end" if self.x > (H_LEFT + H_RIGHT) / 2 else "start"
+
+    @property
+    def label_x(self) -> float:
+        return round(self.x - 4, 1) if self.label_anchor == "end" else round(self.x + 4, 1)
+
+
+@dataclass(frozen=True)
 class RoundBand:
     x: float
     width: float
@@ -247,6 +263,7 @@ class HistoryChart:
     x_ticks: tuple[Tick, ...]
     y_ticks: tuple[tuple[float, str], ...]
     rounds: tuple[RoundBand, ...]
+    marker: DayMarker | None = None
     baseline: float = H_BOTTOM
     left: int = H_LEFT
     right: int = H_RIGHT
@@ -257,8 +274,10 @@ def history_chart(
     issue: gaps.IssueFacts,
     points: Sequence[gaps.DailyGap],
     rounds: Sequence[tuple[dt.date, dt.date | None, str]],
+    marked_day: dt.date | None = None,
 ) -> HistoryChart | None:
-    """The gap on each change day as a step line (a gap holds until the next change)."""
+    """The gap on each change day as a step line (a gap holds until the next change); with
+    `marked_day`, a line at that day when it falls within the chart."""
     if not points:
         return None
     first = min([points[0].day, *(start for start, _, _ in rounds)])
@@ -320,6 +339,9 @@ def history_chart(
         )
         for start, end, label in rounds
     )
+    marker = None
+    if marked_day is not None and first <= marked_day <= last:
+        marker = DayMarker(x(marked_day), f"{marked_day:%-d %b %Y}: the table’s date")
     unit = f" ({issue.unit} apart)" if quantity and issue.unit else ""
     return HistoryChart(
         HISTORY_WIDTH,
@@ -332,6 +354,7 @@ def history_chart(
         x_ticks,
         y_ticks,
         bands,
+        marker,
     )
 
 

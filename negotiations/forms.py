@@ -119,6 +119,16 @@ class AsOfForm(forms.Form):
         ]
 
 
+class IssueDateForm(AsOfForm):
+    """The date of the gap table a reader came to an issue's history from: the page marks it
+    and gives that day's gap, and its way back leads to that table."""
+
+    FALLBACKS = {
+        "as_of": "Showing the history without a date marked.",
+        "known": "Giving that day’s gap from every position, reported by then or not.",
+    }
+
+
 class GapExportForm(AsOfForm):
     """What gaps.csv and gaps.json take from the table's controls: its date, whether to keep to
     what had been reported by then, and its order."""

@@ -355,6 +355,46 @@ def test_issue_page_has_the_gap_over_time_and_every_position(client, seeded):
     assert "Cairo round" in page
 
 
+def test_an_issue_page_reached_from_a_table_of_another_date_gives_that_day_and_leads_back(
+    client, seeded
+):
+    html = client.get(TABLE, {"as_of": "2025-04-13", "known": "on", "sort": "gap"}).text
+    url = reverse("negotiations:issue_history", args=[SEED_SLUG, "living-hostages"])
+    assert f'<a href="{url}?as_of=2025-04-13&amp;known=on">Living hostages released</a>' in html
+
+    for day, known in [("2025-04-13", "on"), ("2025-04-14", "on"), ("2025-04-14", "off")]:
+        query = {"as_of": day, "known": known}
+        response = client.get(url, query)
+        gap = client.get(TABLE + "gaps.json", query).json()["issues"][0]["gap"]
+        page = text_of(response)
+        # The day's gap is the table's, with "as reported by then" where the table kept to it.
+        as_reported = ", as reported by then" if known == "on" else ""
+        assert f"as of {dt.date.fromisoformat(day):%-d %B %Y}{as_reported}: {gap['words']}" in page
+        assert f'href="{TABLE}?as_of={day}&amp;known={known}#issue-living-hostages">← Gap' in (
+            response.text
+        )
+    assert "as of 14 April 2025: 2 hostages apart (US vs Hamas). The chart marks the date." in page
+    assert '<line class="table-day"' in response.text
+    assert "14 Apr 2025: the table’s date" in response.text
+
+    plain = client.get(url)
+    assert 'id="table-day"' not in plain.text and 'class="table-day"' not in plain.text
+    assert f'href="{TABLE}?#issue-living-hostages">← Gap table' in plain.text  # Django's "?"
+
+
+def test_an_issue_page_given_a_bad_date_says_so_and_shows_the_history(client, seeded):
+    url = reverse("negotiations:issue_history", args=[SEED_SLUG, "living-hostages"])
+    response = client.get(url, {"as_of": "13/04/2025"})
+    assert response.status_code == 400
+    page = text_of(response)
+    assert (
+        "Enter the date as YYYY-MM-DD, e.g. 2025-04-14. Showing the history without a date marked."
+        in page
+    )
+    assert "14 Apr 2025 2 hostages apart 2 0.18 US vs Hamas" in page
+    assert 'id="table-day"' not in response.text
+
+
 def test_issue_page_keeps_denied_claims_struck_through(client, seeded):
     url = reverse("negotiations:issue_history", args=[SEED_SLUG, "disarmament"])
     html = client.get(url).content.decode()

@@ -54,6 +54,8 @@ PAGES = [
     ("issue_history", ["issue-0"], {}, {}, 15),
     # A scale: its options, read once for the gap engine, are listed from the same prefetch.
     ("issue_history", ["issue-2"], {"page": "2"}, {}, 15),
+    # From a table of another date: that day's row, as the table has it (4 more).
+    ("issue_history", ["issue-0"], {"as_of": "2025-03-01", "known": "on"}, {}, 19),
     ("actor", ["{slug}-actor-0"], {}, {}, 6),
     ("sources", [], {}, {}, 5),  # sources, their positions, and what they confirmed or denied
     ("changes", [], {"page": "3"}, {}, 3),

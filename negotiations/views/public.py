@@ -18,7 +18,7 @@ from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from negotiations import charts, gap_days, snapshot
-from negotiations.forms import AsOfForm, PageForm, TableQuery, TableQueryForm
+from negotiations.forms import AsOfForm, IssueDateForm, PageForm, TableQuery, TableQueryForm
 from negotiations.models import (
     Issue,
     Negotiation,
@@ -189,6 +189,10 @@ def issue_history(request: HttpRequest, slug: str, issue: str) -> HttpResponse:
     negotiation = readable_negotiation(request, slug)
     found = get_object_or_404(Issue, negotiation=negotiation, slug=issue)
     found.negotiation = negotiation
+    form = IssueDateForm(request.GET)
+    query = form.resolved()
+    # Only a date asked for is marked: the history already runs up to today.
+    table_day = query.as_of if form.cleaned_data.get("as_of") else None
     history = gap_days.load_issue_history(found)
     rounds = list(
         Round.objects.filter(negotiation=negotiation)
@@ -196,8 +200,14 @@ def issue_history(request: HttpRequest, slug: str, issue: str) -> HttpResponse:
         .order_by("started_on", "id")
     )
     chart = charts.history_chart(
-        history.facts, history.days, [(r.started_on, r.ended_on, r.title) for r in rounds]
+        history.facts,
+        history.days,
+        [(r.started_on, r.ended_on, r.title) for r in rounds],
+        marked_day=table_day,
     )
+    table_row = None
+    if table_day is not None:  # the table's own row, "as reported by then" included
+        table_row = snapshot.load_table(negotiation, table_day, query.known_by, only=found).rows[0]
     positions = (
         Position.objects.filter(issue=found)
         .select_related("participant__actor", "source", "status_source", "package", "value_option")
@@ -221,9 +231,12 @@ def issue_history(request: HttpRequest, slug: str, issue: str) -> HttpResponse:
             "chart": chart,
             "rounds": rounds,
             "page": page,
+            "form": form,
+            "query": query,
+            "table_row": table_row,
             "section": "table",
         },
-        status=status_for(page_form),
+        status=status_for(form, page_form),
     )
 
 

@@ -114,6 +114,26 @@ def test_issue_page_chart_renders(watched_page, live_server, live_seeded):
     expect(page.locator("svg.history-chart circle")).to_have_count(2)
 
 
+def test_an_issue_s_history_opened_from_a_dated_table_keeps_the_date_there_and_back(
+    watched_page, live_server, live_seeded
+):
+    page = watched_page
+    open_table(page, live_server)
+    page.fill("input[name=as_of]", "2025-04-14")
+    expect(page.locator("#gap-table caption")).to_contain_text("14 April 2025")
+    page.get_by_role("link", name="Living hostages released").click()
+    expect(page.locator("#table-day")).to_have_text(
+        "In the gap table as of 14 April 2025: 2 hostages apart (US vs Hamas). "
+        "The chart marks the date."
+    )
+    expect(page.locator(".history-chart .table-day-label")).to_have_text(
+        "14 Apr 2025: the table’s date"
+    )
+    page.get_by_role("link", name="← Gap table").click()
+    expect(page.locator("#gap-table caption")).to_contain_text("Positions as of 14 April 2025")
+    expect(page.locator("input[name=as_of]")).to_have_value("2025-04-14")
+
+
 def test_a_rejection_shows_on_the_range_chart_in_its_actor_s_colour(
     watched_page, live_server, live_seeded
 ):
