@@ -319,12 +319,12 @@ def test_a_package_asked_for_before_its_date_says_from_when_it_is_on_the_table(c
     assert early.status_code == 404
     page = text_of(early)
     assert "Not on the table as of 10 April 2025" in page
-    assert "Egypt put this package forward on 13 April 2025: after the date" in page
+    assert "Egypt put this package forward on 13 April 2025: after 10 April 2025." in page
     html = early.content.decode()
     assert f'href="{url}?as_of=2025-04-13&amp;sort=gap">See the package as of 13 April 2025' in html
     # Keeping to what had been reported, it is on the table from its report's day.
     reported = text_of(client.get(url, {"as_of": "2025-04-13", "known": "on"}))
-    assert "and Kan 11 reported it on 14 April 2025" in reported
+    assert "and Kan 11 reported it on 14 April 2025: after 13 April 2025." in reported
     assert "See the package as of 14 April 2025" in reported
     assert client.get(url, {"as_of": "2025-04-14", "known": "on"}).status_code == 200
 
