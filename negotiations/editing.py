@@ -92,6 +92,24 @@ def attendee_ids(version) -> set[int]:
     return {row.participant_id for row in version.attendees.all()}
 
 
+def saves(versions: list) -> list[list]:
+    """Historical records, newest first, grouped by the save that wrote them, newest first
+    within a group: a round's save writes a second record for its attendees, with the same
+    version number, and a reader sees one change."""
+    grouped: list[list] = []
+    for version in versions:
+        previous = grouped[-1][-1] if grouped else None
+        if (
+            previous is not None
+            and previous.version == version.version
+            and "-" not in (previous.history_type, version.history_type)
+        ):
+            grouped[-1].append(version)
+        else:
+            grouped.append([version])
+    return grouped
+
+
 def version_changes(older, newer) -> list[FieldChange]:
     """What changed from one historical version to the next, many-to-many fields included."""
     changes = differences(older.instance, newer.instance)

@@ -746,6 +746,33 @@ def test_rounds_can_be_added_by_analysts(analyst_client):
     assert doha.started_on == dt.date(2025, 4, 20)
 
 
+def test_a_round_s_history_shows_each_save_once_with_its_attendees(analyst_client):
+    """A round's save writes its attendees in a second historical record; the history shows
+    one entry per save (created, changed, restored), not two."""
+    fields = {"title": "Doha round", "location": "Doha", "started_on": "2025-04-20"}
+    new = reverse("negotiations:new_round", args=[SEED_SLUG])
+    analyst_client.post(new, {**fields, "attendees": [participant_pk("qatar")]})
+    doha = Round.objects.get(title="Doha round")
+    created = doha.history.order_by("history_date").first()
+    edit = reverse("negotiations:edit_round", args=[SEED_SLUG, doha.pk])
+    changed = {**fields, "title": "Doha talks", "version": doha.version}
+    both = [participant_pk("qatar"), participant_pk("egypt")]
+    assert analyst_client.post(edit, {**changed, "attendees": both}).status_code == 302
+    assert doha.history.count() == 4  # two records per save
+    history_url = reverse("negotiations:history", args=["round", doha.pk])
+    doha.refresh_from_db()
+    analyst_client.post(history_url, {"history_id": created.history_id, "version": doha.version})
+    doha.refresh_from_db()
+    assert (doha.title, {p.actor.slug for p in doha.attendees.all()}) == ("Doha round", {"qatar"})
+
+    page = text_of(analyst_client.get(history_url))
+    assert page.count(f"restored version {created.version}") == 1
+    assert page.count("· created ·") == page.count("· changed ·") == 1
+    assert page.count("· version ") == 3
+    # The change shows the title and the attendees together, from the state before the save.
+    assert "Title Doha round Doha talks Attendees Qatar Egypt, Qatar" in page
+
+
 def test_a_round_naming_an_impossible_attendee_gets_a_message_not_an_error(analyst_client):
     response = analyst_client.post(
         reverse("negotiations:new_round", args=[SEED_SLUG]),

@@ -321,6 +321,7 @@ def record_history(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     )
     if not versions:
         raise Http404("No such record.")
+    saves = editing.saves(versions)
     current = model.objects.filter(pk=pk).first()
     may_restore = request.user.has_perms(
         [f"negotiations.change_{kind}", f"negotiations.add_{kind}"]
@@ -328,8 +329,15 @@ def record_history(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     if request.method == "POST":
         if not may_restore:
             raise PermissionDenied
+        # A save's state is its newest record (a round's attendees come in a second one).
         chosen = next(
-            (v for v in versions if str(v.history_id) == request.POST.get("history_id")), None
+            (
+                save[0]
+                for save in saves
+                for v in save
+                if str(v.history_id) == request.POST.get("history_id")
+            ),
+            None,
         )
         if chosen is None or chosen.history_type == "-":
             messages.error(request, "Choose one of the versions listed to restore.")
@@ -360,11 +368,12 @@ def record_history(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
         return redirect(request.path)
     entries = [
         {
-            "version": newer,
-            "changes": editing.version_changes(older, newer) if older else [],
-            "is_current": current is not None and newer is versions[0],
+            "version": newer[0],
+            "saved_as": newer[-1],  # created, changed, restored: what began the save
+            "changes": editing.version_changes(older[0], newer[0]) if older else [],
+            "is_current": current is not None and newer is saves[0],
         }
-        for newer, older in zip(versions, [*versions[1:], None], strict=True)
+        for newer, older in zip(saves, [*saves[1:], None], strict=True)
     ]
     return TemplateResponse(
         request,
