@@ -209,6 +209,13 @@ def test_on_a_phone_a_scrolled_table_keeps_its_issue_column_and_caption(
     page.locator(".table-scroll").evaluate("box => { box.scrollLeft = box.scrollWidth }")
     issue = page.locator("#issue-living-hostages th[scope=row]").bounding_box()
     assert 0 <= issue["x"] < 30 and issue["width"] <= 375 / 3  # in sight, a third at most
+    # Its heading stays over it, and the actors' headings stay over their own columns.
+    heading = page.locator("#gap-table thead th").first.bounding_box()
+    assert (heading["x"], heading["width"]) == (issue["x"], issue["width"])
+    for column in (4, 10):
+        head = page.locator(f"#gap-table thead th:nth-child({column})").bounding_box()
+        cell = page.locator(f"#issue-living-hostages > :nth-child({column})").bounding_box()
+        assert head["x"] == cell["x"]
     caption = page.locator("#gap-table caption").bounding_box()
     assert caption["x"] >= 0 and caption["x"] + caption["width"] <= 375
 
