@@ -219,13 +219,15 @@ class SourcePicker(forms.ModelChoiceField):
 
         super().__init__(queryset=Source.objects.all(), **kwargs)
 
-    def offer(self, selected=None) -> None:
+    def offer(self, selected=None, *, new_one_below: bool = True) -> None:
+        """Offer the recent sources; `new_one_below` when the form has a new source's fields."""
         from negotiations.models import Source
 
         recent = list(Source.objects.order_by("-published_on", "-id")[:RECENT_SOURCES])
         if selected is not None and selected not in recent:
             recent.insert(0, selected)
-        self.widget.choices = [("", "— pick a source, or add a new one below —")] + [
+        prompt = "— pick a source, or add a new one below —" if new_one_below else "— none —"
+        self.widget.choices = [("", prompt)] + [
             (source.pk, source_label(source)) for source in recent
         ]
 
@@ -768,7 +770,9 @@ class RoundForm(ModelRulesForm):
         self.instance.negotiation = negotiation
         self.fields["attendees"].queryset = negotiation.participants.select_related("actor")
         self.fields["attendees"].label_from_instance = lambda p: p.actor.name
-        self.fields["source"].offer(self.instance.source if self.instance.source_id else None)
+        self.fields["source"].offer(
+            self.instance.source if self.instance.source_id else None, new_one_below=False
+        )
         self.fields["source"].initial = self.instance.source_id
         self.fields["started_on"].validators.append(check_not_future)
         if self.instance.pk:

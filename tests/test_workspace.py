@@ -730,6 +730,10 @@ def test_import_refuses_a_file_that_is_not_utf8(analyst_client):
 
 
 def test_rounds_can_be_added_by_analysts(analyst_client):
+    form = analyst_client.get(reverse("negotiations:new_round", args=[SEED_SLUG])).text
+    # The menu does not promise a new source's fields that this form does not have.
+    assert '<option value="" selected>— none —</option>' in form
+    assert "add a new one below" not in form
     response = analyst_client.post(
         reverse("negotiations:new_round", args=[SEED_SLUG]),
         {
