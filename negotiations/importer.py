@@ -156,6 +156,13 @@ def read_rows(text: str, plan: ImportPlan) -> list[tuple[int, dict[str, str]]]:
     if not header:
         plan.file_errors.append("The file is empty: expected a header row and positions.")
         return []
+    if len(header) == 1 and len(set(header[0].split(";")) & set(POSITION_HEADER)) > 1:
+        # What Excel writes where the decimal mark is a comma.
+        plan.file_errors.append(
+            "The columns are separated by semicolons (;), not commas. Save the file as "
+            "“CSV UTF-8 (comma delimited)”, or export it with commas, and try again."
+        )
+        return []
     missing = [name for name in POSITION_HEADER if name not in header]
     unexpected = [name for name in header if name not in POSITION_HEADER]
     repeated = sorted({name for name in header if header.count(name) > 1})

@@ -180,6 +180,11 @@ def test_bad_values_get_a_message_with_the_line(client, seeded, changes, message
         ("id,négociation\n".encode("latin-1"), "The file is not UTF-8 text (byte 0xe9"),
         (b"id\x00,x\n", "The file contains NUL bytes"),
         (
+            ";".join(POSITION_HEADER).encode() + b"\n" + b";" * 20 + b"\n",
+            "The columns are separated by semicolons (;), not commas. Save the file as “CSV "
+            "UTF-8 (comma delimited)”",
+        ),
+        (
             ",".join([*POSITION_HEADER, "extra"]).encode() + b"\n",
             "The columns are not those of positions.csv (unknown columns: extra)",
         ),
