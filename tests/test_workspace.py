@@ -381,7 +381,11 @@ def test_saving_from_a_stale_form_is_refused_showing_what_changed(
     response = analyst_client.post(url, stale)
     assert response.status_code == 409
     page = text_of(response)
-    assert "This record was saved again while you were editing it. bea saved it" in page
+    saved = position.history.latest("history_date").history_date
+    assert (
+        "This record was saved again while you were editing it. bea saved it on "
+        f"{saved:%-d %B %Y, %H:%M} UTC."
+    ) in page
     assert "Summary Raised the number it would free to nine Bea's version" in page
     position.refresh_from_db()
     assert position.summary == "Bea's version"
@@ -400,7 +404,7 @@ def test_a_conflict_with_ones_own_other_tab_says_so(analyst_client):
     page = text_of(analyst_client.post(url, stale))
     assert (
         "This record was saved again while you were editing it. You saved it yourself, in "
-        "another tab or window at "
+        "another tab or window on "
     ) in page
 
 
