@@ -551,7 +551,7 @@ class StatusForm(ModelRulesForm):
 class ImportUploadForm(forms.Form):
     file = forms.FileField(
         label="CSV file",
-        help_text="In the columns of positions.csv (see docs/formats.md), UTF-8.",
+        help_text="In the columns of positions.csv (listed above), UTF-8.",
     )
 
     MAX_BYTES = 5 * 1024 * 1024

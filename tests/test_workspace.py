@@ -674,6 +674,11 @@ def test_import_previews_then_saves_all_rows(analyst_client):
     content += "," + new_row.replace("Eight living hostages", "A brand new row")
     content += "\n"
     url = reverse("negotiations:import", args=[SEED_SLUG])
+    # The page describes every column, rather than pointing at a file in the code.
+    form = text_of(analyst_client.get(url))
+    assert "The 33 columns id The position's stable identifier (UUID); blank on import" in form
+    assert "status_changed_on YYYY-MM-DD conditions Conditions attached, in words" in form
+    assert "docs/" not in form
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     preview = analyst_client.post(

@@ -37,6 +37,7 @@ from negotiations.forms import (
 )
 from negotiations.importer import ImportRefused, apply_import, plan_import
 from negotiations.models import Issue, Negotiation, Participant, Position, Round, Source
+from negotiations.spreadsheets import POSITION_COLUMNS
 from negotiations.views.conditional import readable_negotiation
 
 POSITIONS_CHANGED = "positions-changed"
@@ -429,7 +430,11 @@ def deleted_positions(request: HttpRequest, slug: str) -> HttpResponse:
 )
 def import_positions(request: HttpRequest, slug: str) -> HttpResponse:
     negotiation = readable_negotiation(request, slug)
-    context: dict = {"negotiation": negotiation, "upload": ImportUploadForm()}
+    context: dict = {
+        "negotiation": negotiation,
+        "upload": ImportUploadForm(),
+        "columns": POSITION_COLUMNS,
+    }
     if request.method == "GET":
         return TemplateResponse(request, "negotiations/import.html", context)
     if "payload" in request.POST:
