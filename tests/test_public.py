@@ -329,6 +329,19 @@ def test_a_package_asked_for_before_its_date_says_from_when_it_is_on_the_table(c
     assert client.get(url, {"as_of": "2025-04-14", "known": "on"}).status_code == 200
 
 
+def test_a_package_page_given_a_bad_date_or_switch_says_so(client, seeded):
+    url = reverse("negotiations:package", args=[SEED_SLUG, "egyptian-proposal"])
+    response = client.get(url, {"as_of": "bad", "known": "maybe"})
+    assert response.status_code == 400
+    page = text_of(response)
+    assert (
+        "Enter the date as YYYY-MM-DD, e.g. 2025-04-14. Showing today’s table instead. "
+        "Write “on” or “off”. Showing every position, reported by then or not."
+    ) in page
+    early = text_of(client.get(url, {"as_of": "2025-04-10", "known": "maybe"}))
+    assert "Write “on” or “off”." in early and "Not on the table as of 10 April 2025" in early
+
+
 def test_package_view_sets_the_package_against_each_party(client, seeded):
     url = reverse("negotiations:package", args=[SEED_SLUG, "egyptian-proposal"])
     page = text_of(client.get(url, {"as_of": "2025-04-14"}))

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from negotiations import charts, gap_days, snapshot
-from negotiations.forms import AsOfForm, IssueDateForm, PageForm, TableQuery, TableQueryForm
+from negotiations.forms import AsOfForm, IssueDateForm, PageForm, TableQueryForm
 from negotiations.models import (
     Issue,
     Negotiation,
@@ -122,7 +122,7 @@ def package_detail(request: HttpRequest, slug: str, package: str) -> HttpRespons
         )
         if later is None:
             raise Http404("No such package in this negotiation.")
-        return package_not_yet(request, negotiation, later, query)
+        return package_not_yet(request, negotiation, later, form)
     found, against = compared[package]
     rows = {row.issue.pk: row for row in table.rows}
     terms = []
@@ -162,10 +162,11 @@ def package_detail(request: HttpRequest, slug: str, package: str) -> HttpRespons
 
 
 def package_not_yet(
-    request: HttpRequest, negotiation: Negotiation, package: Package, query: TableQuery
+    request: HttpRequest, negotiation: Negotiation, package: Package, form: AsOfForm
 ) -> HttpResponse:
     """A package put forward (or, keeping to what was reported, reported) after the date asked
     for: not on that day's table, so a 404 that says from when it is, with a link."""
+    query = form.resolved()
     on_table_from = package.stated_on
     if query.known_by is not None:
         on_table_from = max(on_table_from, package.source.published_on)
@@ -175,6 +176,7 @@ def package_not_yet(
         {
             "negotiation": negotiation,
             "package": package,
+            "form": form,
             "query": query,
             "on_table_from": on_table_from,
             "section": "table",
