@@ -2,6 +2,7 @@
 
 import base64
 import datetime as dt
+from dataclasses import dataclass
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
@@ -110,13 +111,24 @@ class AsOfForm(forms.Form):
             is_today=as_of == today,
         )
 
-    def problems(self) -> list[str]:
-        """Each refused value's message, and what is shown instead, in the fields' order."""
+    def problems(self) -> list["QueryProblem"]:
+        """Each refused value's field, message, and what is shown instead, in the fields'
+        order. Each has the id that its control's aria-describedby names."""
         return [
-            f"{error} {self.FALLBACKS[name]}"
+            QueryProblem(
+                f"{self[name].auto_id}_error",
+                str(self.fields[name].label),
+                " ".join([*errors, self.FALLBACKS[name]]),
+            )
             for name, errors in self.errors.items()
-            for error in errors
         ]
+
+
+@dataclass(frozen=True)
+class QueryProblem:
+    id: str
+    label: str
+    text: str
 
 
 class IssueDateForm(AsOfForm):
