@@ -507,6 +507,31 @@ class PositionForm(ModelRulesForm):
                 cleaned["value_min"] = cleaned["value_max"] = amount
         return cleaned
 
+    def validate_unique(self):
+        """Also refuse a position already on record (what a second click on Save, or a form
+        sent again, would make): the same actor, issue, stance, value, date, source and
+        summary, as the importer counts "already on record"."""
+        super().validate_unique()
+        position = self.instance
+        if self._errors or position.source_id is None:  # a new source: nothing cites it yet
+            return
+        from negotiations.models import Position
+
+        same = Position.objects.filter(**{name: getattr(position, name) for name in SAME_RECORD})
+        if position.pk is not None:
+            same = same.exclude(pk=position.pk)
+        recorded = same.order_by("recorded_at").first()
+        if recorded is not None:
+            self.add_error(
+                None,
+                forms.ValidationError(
+                    "This position is already on record, with the same stance, value, date, "
+                    f"source and summary (recorded on {recorded.recorded_at:%-d %B %Y, %H:%M} "
+                    "UTC). Nothing was saved.",
+                    code="already_recorded",
+                ),
+            )
+
 
 class StatusForm(ModelRulesForm):
     """Confirm, deny or retract a position, naming the report that says so."""

@@ -241,6 +241,40 @@ def test_recording_without_javascript_redirects_back_to_the_table(analyst_client
     assert Position.objects.filter(summary="Would free ten").exists()
 
 
+@pytest.mark.parametrize("htmx", [False, True])
+def test_the_same_position_sent_twice_is_recorded_once(analyst_client, htmx):
+    """A second click on Save, or a form sent again, must not record the statement twice."""
+    headers = {"HX-Request": "true", "HX-Target": "issue-living-hostages"} if htmx else {}
+    assert analyst_client.post(RECORD, new_position_data(), headers=headers).status_code in (
+        200,
+        302,
+    )
+    again = analyst_client.post(RECORD, new_position_data(), headers=headers)
+    assert again.status_code == 422
+    recorded = Position.objects.get(summary="Would free ten")  # one, not two
+    assert (
+        "This position is already on record, with the same stance, value, date, source and "
+        f"summary (recorded on {recorded.recorded_at:%-d %B %Y, %H:%M} UTC). Nothing was saved."
+    ) in text_of(again)
+    # Another value, or the same statement from another report, is a position of its own.
+    assert analyst_client.post(RECORD, new_position_data(amount="11")).status_code == 302
+    kan = Source.objects.get(slug="kan-2025-04-14")
+    assert analyst_client.post(RECORD, new_position_data(source=kan.pk)).status_code == 302
+    assert Position.objects.filter(summary="Would free ten").count() == 3
+
+
+def test_a_correction_cannot_make_a_position_repeat_another(analyst_client):
+    analyst_client.post(RECORD, new_position_data())
+    analyst_client.post(RECORD, new_position_data(amount="11", summary="Would free eleven"))
+    eleven = Position.objects.get(summary="Would free eleven")
+    url = reverse("negotiations:edit_position", args=[eleven.uid])
+    response = analyst_client.post(url, edit_data(eleven, amount="10", summary="Would free ten"))
+    assert response.status_code == 422
+    assert "This position is already on record" in text_of(response)
+    # Saving a correction that leaves it as it was is no repeat of itself.
+    assert analyst_client.post(url, edit_data(eleven, credibility="2")).status_code == 302
+
+
 def test_the_message_after_recording_is_shown_once_and_never_confirmed_by_a_304(analyst_client):
     before = analyst_client.get(TABLE)
     analyst_client.post(RECORD, new_position_data())
