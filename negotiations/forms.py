@@ -288,6 +288,24 @@ class NewSourceForm(forms.ModelForm):
             for name in ("outlet", "headline", "published_on", "grade"):
                 if not cleaned.get(name) and name not in self.errors:
                     self.add_error(name, "Needed for a new source.")
+        outlet, headline = cleaned.get("outlet"), cleaned.get("headline")
+        if outlet and headline and cleaned.get("published_on"):
+            from negotiations.models import Source
+
+            recorded = Source.objects.filter(
+                outlet__iexact=outlet,
+                headline__iexact=headline,
+                published_on=cleaned["published_on"],
+            )
+            if self.instance.pk is not None:  # a correction of this very report
+                recorded = recorded.exclude(pk=self.instance.pk)
+            recorded = recorded.first()
+            if recorded is not None:
+                self.add_error(
+                    None,
+                    f"This report is already on record: {source_label(recorded)}. Pick it "
+                    "from the menu above rather than typing it again.",
+                )
         return cleaned
 
     def save(self, commit: bool = True):
@@ -358,7 +376,35 @@ VALUE_FIELDS = {
 ALL_VALUE_FIELDS = ("amount", "value_min", "value_max", "value_bool", "value_option")
 
 
-class PositionForm(ModelRulesForm):
+class RefusesRepeats:
+    """A position form that refuses a position already on record (what a second click on
+    Save, or a form sent again, would make): the same actor, issue, stance, value, date, source
+    and summary, as the importer counts "already on record"."""
+
+    def validate_unique(self):
+        super().validate_unique()
+        position = self.instance
+        if self._errors or position.source_id is None:  # a new source: nothing cites it yet
+            return
+        from negotiations.models import Position
+
+        same = Position.objects.filter(**{name: getattr(position, name) for name in SAME_RECORD})
+        if position.pk is not None:
+            same = same.exclude(pk=position.pk)
+        recorded = same.order_by("recorded_at").first()
+        if recorded is not None:
+            self.add_error(
+                None,
+                forms.ValidationError(
+                    "This position is already on record, with the same stance, value, date, "
+                    f"source and summary (recorded on {recorded.recorded_at:%-d %B %Y, %H:%M} "
+                    "UTC). Nothing was saved.",
+                    code="already_recorded",
+                ),
+            )
+
+
+class PositionForm(RefusesRepeats, ModelRulesForm):
     """Record a new position of one actor on one issue, or correct an existing record."""
 
     amount = forms.DecimalField(
@@ -507,31 +553,6 @@ class PositionForm(ModelRulesForm):
                 cleaned["value_min"] = cleaned["value_max"] = amount
         return cleaned
 
-    def validate_unique(self):
-        """Also refuse a position already on record (what a second click on Save, or a form
-        sent again, would make): the same actor, issue, stance, value, date, source and
-        summary, as the importer counts "already on record"."""
-        super().validate_unique()
-        position = self.instance
-        if self._errors or position.source_id is None:  # a new source: nothing cites it yet
-            return
-        from negotiations.models import Position
-
-        same = Position.objects.filter(**{name: getattr(position, name) for name in SAME_RECORD})
-        if position.pk is not None:
-            same = same.exclude(pk=position.pk)
-        recorded = same.order_by("recorded_at").first()
-        if recorded is not None:
-            self.add_error(
-                None,
-                forms.ValidationError(
-                    "This position is already on record, with the same stance, value, date, "
-                    f"source and summary (recorded on {recorded.recorded_at:%-d %B %Y, %H:%M} "
-                    "UTC). Nothing was saved.",
-                    code="already_recorded",
-                ),
-            )
-
 
 class StatusForm(ModelRulesForm):
     """Confirm, deny or retract a position, naming the report that says so."""
@@ -646,7 +667,17 @@ class IssueSelect(forms.Select):
         return option
 
 
-class ReportPositionForm(ModelRulesForm):
+class ReportSourceForm(forms.Form):
+    """New report's choice of a report already on record, instead of typing it in again."""
+
+    source = SourcePicker(required=False, label="Source")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["source"].offer()
+
+
+class ReportPositionForm(RefusesRepeats, ModelRulesForm):
     """One position in a new report: any actor, any issue of the negotiation."""
 
     amount = forms.DecimalField(
@@ -706,9 +737,17 @@ class ReportPositionForm(ModelRulesForm):
         self.fields["value_option"].label_from_instance = lambda o: f"{o.issue.title}: {o.label}"
         # Every choice starts blank, so that a row added and left alone is not a position.
         self.fields["stated_on"].validators.append(check_not_future)
+        self.fields["stated_on"].required = False
+        self.fields["stated_on"].help_text = "Blank: the day the report was published."
 
     def clean(self):
         cleaned = super().clean()
+        if not cleaned.get("stated_on") and "stated_on" not in self.errors:
+            source = self.instance._related("source")  # set by the view: picked or typed in
+            if source is not None and source.published_on:
+                cleaned["stated_on"] = source.published_on
+            else:
+                self.add_error("stated_on", "Give the date it was stated.")
         amount = cleaned.get("amount")
         if amount is not None:
             if cleaned.get("value_min") is not None or cleaned.get("value_max") is not None:
@@ -716,6 +755,10 @@ class ReportPositionForm(ModelRulesForm):
             else:
                 cleaned["value_min"] = cleaned["value_max"] = amount
         return cleaned
+
+
+# A row posts 14 fields; Django refuses a form of more than 1,000 fields.
+REPORT_ROWS = 60
 
 
 class BaseReportFormSet(forms.BaseModelFormSet):
@@ -748,10 +791,6 @@ class BaseReportFormSet(forms.BaseModelFormSet):
                     code="repeated",
                 )
             seen[key] = number
-
-
-# A row posts 14 fields; Django refuses a form of more than 1,000 fields.
-REPORT_ROWS = 60
 
 
 def report_formset_class():

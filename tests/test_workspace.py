@@ -134,6 +134,13 @@ def test_a_blank_stated_date_is_the_day_the_report_was_published(analyst_client)
     assert Position.objects.get(summary="Eleven, says a new report").stated_on == dt.date(
         2025, 4, 15
     )
+    # Typed in a second time, that report is refused: it is on record, to be picked.
+    again = analyst_client.post(RECORD, {**data, "summary": "Eleven, once more"})
+    assert again.status_code == 422
+    assert "This report is already on record: Axios, 15 Apr 2025: Hamas signals eleven" in (
+        text_of(again)
+    )
+    assert Source.objects.filter(headline="Hamas signals eleven").count() == 1
     # With neither, the form says what it needs.
     response = analyst_client.post(
         RECORD, new_position_data(stated_on="", source=""), headers={"HX-Request": "true"}
@@ -662,6 +669,43 @@ def test_a_row_repeated_in_a_report_is_refused(analyst_client):
         reverse("negotiations:new_report", args=[SEED_SLUG]), report_data(rows)
     )
     assert response.status_code == 302
+
+
+def test_a_report_already_on_record_is_picked_rather_than_typed_in_again(analyst_client):
+    url = reverse("negotiations:new_report", args=[SEED_SLUG])
+    assert analyst_client.post(url, report_data(three_rows())).status_code == 302
+    wire = Source.objects.get(headline="Three positions")
+    sources = Source.objects.count()
+
+    # Typed in again, the report is refused, with the one on record named.
+    more = [{**three_rows()[0], "amount": "12", "summary": "Twelve"}]
+    again = analyst_client.post(url, {**report_data(more), "source-outlet": "WIRE"})
+    assert again.status_code == 422
+    assert (
+        "This report is already on record: Wire, 15 Apr 2025: Three positions (B). Pick it "
+        "from the menu above rather than typing it again."
+    ) in text_of(again)
+
+    # Picked, it takes the new positions; its date is theirs when none is given.
+    picked = {k: v for k, v in report_data(more).items() if not k.startswith("source-")}
+    del picked["positions-0-stated_on"]
+    response = analyst_client.post(url, {**picked, "report-source": wire.pk}, follow=True)
+    assert "Added 1 position from Wire, 15 Apr 2025: Three positions (B), already on record." in (
+        text_of(response)
+    )
+    twelve = Position.objects.get(summary="Twelve")
+    assert (twelve.source, twelve.stated_on) == (wire, dt.date(2025, 4, 15))
+    assert Source.objects.count() == sources
+
+    # Picked and typed in: which one is meant is not guessed.
+    both = analyst_client.post(url, {**report_data(more), "report-source": wire.pk})
+    assert both.status_code == 422
+    assert "Pick a report on record or type in a new one, not both." in text_of(both)
+    # A position the picked report already gave is not recorded twice.
+    repeat = analyst_client.post(url, {**picked, "report-source": wire.pk})
+    assert repeat.status_code == 422
+    assert "This position is already on record" in text_of(repeat)
+    assert Position.objects.filter(summary="Twelve").count() == 1
 
 
 def test_a_report_without_positions_is_refused_in_plain_words(analyst_client):

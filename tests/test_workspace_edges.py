@@ -14,6 +14,7 @@ from negotiations import importer
 from negotiations.models import Negotiation, Participant, Position, Round, Source
 from negotiations.spreadsheets import POSITION_HEADER
 from tests.conftest import SEED_SLUG
+from tests.test_public import text_of
 from tests.test_workspace import edit_data, hamas_nine, report_data, three_rows
 
 pytestmark = pytest.mark.django_db
@@ -307,6 +308,23 @@ def test_sources_and_rounds_can_be_reached_for_editing(analyst_client, client):
     issue = reverse("negotiations:issue_history", args=[SEED_SLUG, "living-hostages"])
     assert "Edit this round" in analyst_client.get(issue).content.decode()
     assert "Edit this round" not in client.get(issue).content.decode()
+
+
+def test_a_source_cannot_be_corrected_into_another_one_on_record(analyst_client):
+    araby = Source.objects.get(slug="araby-2025-04-14")
+    kan = Source.objects.get(slug="kan-2025-04-14")
+    data = {
+        "outlet": kan.outlet,
+        "headline": kan.headline,
+        "published_on": "2025-04-14",
+        "grade": araby.grade,
+        "version": araby.version,
+    }
+    response = analyst_client.post(reverse("negotiations:edit_source", args=[araby.slug]), data)
+    assert response.status_code == 422
+    assert "This report is already on record: Kan 11, 14 Apr 2025" in text_of(response)
+    araby.refresh_from_db()
+    assert araby.outlet == "Al-Araby Al-Jadeed"
 
 
 def test_saving_a_source_goes_back_where_the_analyst_came_from(analyst_client):

@@ -29,11 +29,13 @@ from negotiations.forms import (
     ImportUploadForm,
     NewSourceForm,
     PositionForm,
+    ReportSourceForm,
     RoundForm,
     SourceEditForm,
     StatusForm,
     TableQueryForm,
     report_formset_class,
+    source_label,
 )
 from negotiations.importer import ImportRefused, apply_import, plan_import
 from negotiations.models import Issue, Negotiation, Participant, Position, Round, Source
@@ -497,16 +499,20 @@ def new_report(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "GET" and request.htmx and "positions-TOTAL_FORMS" in request.GET:
         return add_report_row(request, negotiation, ReportFormSet)
     data = drafts.sent(request)
-    source_form = NewSourceForm(data, prefix="source", required=True)
+    picker = ReportSourceForm(data, prefix="report")
+    picked = picker.cleaned_data.get("source") if picker.is_valid() else None
+    source_form = NewSourceForm(data, prefix="source", required=picked is None)
     formset = ReportFormSet(data, prefix="positions", negotiation=negotiation)
     if request.method == "POST":
-        source_ok = source_form.is_valid()
+        if picked is not None and source_form.is_filled():
+            picker.add_error("source", "Pick a report on record or type in a new one, not both.")
+        source_ok = not picker.errors and (picked is not None or source_form.is_valid())
         for form in formset.forms:
-            form.instance.source = source_form.instance
+            form.instance.source = picked or source_form.instance
             form.instance.recorded_by = request.user
         if source_ok and formset.is_valid():
             with transaction.atomic():
-                source = source_form.save()
+                source = picked or source_form.save()
                 saved = 0
                 for form in formset.forms:
                     if form.has_changed():
@@ -514,12 +520,20 @@ def new_report(request: HttpRequest, slug: str) -> HttpResponse:
                         position.source = source
                         position.save()
                         saved += 1
+            positions = f"{saved} position{pluralize(saved)}"
             messages.success(
                 request,
-                f"Saved the report from {source.outlet} with {saved} position{pluralize(saved)}.",
+                f"Added {positions} from {source_label(source)}, already on record."
+                if picked
+                else f"Saved the report from {source.outlet} with {positions}.",
             )
             return redirect(table_url(negotiation))
-    context = {"negotiation": negotiation, "source_form": source_form, "formset": formset}
+    context = {
+        "negotiation": negotiation,
+        "picker": picker,
+        "source_form": source_form,
+        "formset": formset,
+    }
     status = 422 if request.method == "POST" else 200
     return TemplateResponse(request, "negotiations/report.html", context, status=status)
 
