@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from negotiations.gaps import format_number
 from negotiations.models import EARLIEST_DATE as EARLIEST
@@ -722,7 +723,10 @@ class ReportPositionForm(RefusesRepeats, ModelRulesForm):
             "stated_on": "Stated on",
         }
 
-    def __init__(self, *args, negotiation, **kwargs):
+    MENUS = ("participant", "issue", "value_option")
+
+    def __init__(self, *args, negotiation, menus: dict | None = None, **kwargs):
+        """`menus`: the choices of MENUS, read once for every row of a report."""
         super().__init__(*args, **kwargs)
         from negotiations.models import Issue, Participant, ScaleOption
 
@@ -739,6 +743,8 @@ class ReportPositionForm(RefusesRepeats, ModelRulesForm):
         self.fields["stated_on"].validators.append(check_not_future)
         self.fields["stated_on"].required = False
         self.fields["stated_on"].help_text = "Blank: the day the report was published."
+        for name, choices in (menus or {}).items():
+            self.fields[name].choices = choices
 
     def clean(self):
         cleaned = super().clean()
@@ -766,6 +772,9 @@ class BaseReportFormSet(forms.BaseModelFormSet):
         "too_few_forms": (
             "Fill in at least one position: a report is saved together with its positions."
         ),
+        "too_many_forms": (
+            f"A report takes 1 to {REPORT_ROWS} positions; save this one and start another."
+        ),
     }
 
     def __init__(self, *args, negotiation, **kwargs):
@@ -775,7 +784,17 @@ class BaseReportFormSet(forms.BaseModelFormSet):
         self.negotiation = negotiation
 
     def get_form_kwargs(self, index):
-        return {**super().get_form_kwargs(index), "negotiation": self.negotiation}
+        return {
+            **super().get_form_kwargs(index),
+            "negotiation": self.negotiation,
+            "menus": self.menus,
+        }
+
+    @cached_property
+    def menus(self) -> dict:
+        """The actor, issue and option menus, read once rather than once per row."""
+        form = self.form(negotiation=self.negotiation)
+        return {name: list(form.fields[name].choices) for name in self.form.MENUS}
 
     def clean(self):
         super().clean()
@@ -805,6 +824,9 @@ def report_formset_class():
         validate_min=True,
         max_num=REPORT_ROWS,
         validate_max=True,
+        # Never build more rows than that, whatever count the form claims (Django's default
+        # allows a thousand more: seconds of work for one request).
+        absolute_max=REPORT_ROWS,
     )
 
 

@@ -6,9 +6,12 @@ from html import unescape
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from negotiations.forms import REPORT_ROWS
 from negotiations.models import (
     Issue,
     Negotiation,
@@ -718,6 +721,31 @@ def test_a_report_without_positions_is_refused_in_plain_words(analyst_client):
         "Fill in at least one position: a report is saved together with its positions."
         in unescape(response.content.decode())
     )
+    assert not Source.objects.filter(headline="Three positions").exists()
+
+
+def test_a_report_claiming_more_rows_than_it_takes_is_refused_without_building_them(
+    analyst_client,
+):
+    url = reverse("negotiations:new_report", args=[SEED_SLUG])
+
+    rows = three_rows()
+    rows[2]["value_bool"] = ""  # one bad row: the page comes back with every row shown again
+
+    def queries(count: str):
+        data = report_data(rows) | {"positions-TOTAL_FORMS": count}
+        with CaptureQueriesContext(connection) as captured:
+            response = analyst_client.post(url, data)
+        return len(captured), response
+
+    # The menus of the rows are read once, however many rows the page shows again…
+    assert queries("4")[0] == queries(str(REPORT_ROWS))[0]
+    # …and no more rows are built than a report takes, whatever count the form claims.
+    count, response = queries("1000")
+    assert count == queries(str(REPORT_ROWS))[0]
+    assert response.status_code == 422
+    assert f"A report takes 1 to {REPORT_ROWS} positions" in text_of(response)
+    assert response.text.count('class="report-row"') <= REPORT_ROWS
     assert not Source.objects.filter(headline="Three positions").exists()
 
 
