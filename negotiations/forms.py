@@ -735,10 +735,17 @@ class ReportPositionForm(RefusesRepeats, ModelRulesForm):
         ).select_related("actor")
         self.fields["participant"].label_from_instance = lambda p: p.actor.name
         self.fields["issue"].queryset = Issue.objects.filter(negotiation=negotiation)
-        self.fields["value_option"].queryset = ScaleOption.objects.filter(
-            issue__negotiation=negotiation
-        ).select_related("issue")
-        self.fields["value_option"].label_from_instance = lambda o: f"{o.issue.title}: {o.label}"
+        options = self.fields["value_option"]
+        options.queryset = ScaleOption.objects.filter(issue__negotiation=negotiation)
+        if menus is None:
+            # Grouped under their issue's title, so that a narrow box still shows the option.
+            by_issue: dict = {}
+            for option in options.queryset.select_related("issue").order_by(
+                "issue__order", "issue_id", "rank"
+            ):
+                choice = (forms.models.ModelChoiceIteratorValue(option.pk, option), option.label)
+                by_issue.setdefault(option.issue.title, []).append(choice)
+            options.choices = [("", options.empty_label), *by_issue.items()]
         # Every choice starts blank, so that a row added and left alone is not a position.
         self.fields["stated_on"].validators.append(check_not_future)
         self.fields["stated_on"].required = False

@@ -758,6 +758,11 @@ def test_a_row_is_added_in_place(analyst_client):
     html = response.content.decode()
     assert 'name="positions-3-summary"' in html
     assert 'id="id_positions-TOTAL_FORMS" value="4" hx-swap-oob="true"' in html
+    # A scale's options under their issue's title: a narrow box still shows "partial".
+    assert re.search(
+        r'<optgroup label="Withdrawal of Israeli forces from Gaza">\s*<option value="\d+">none',
+        html,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
