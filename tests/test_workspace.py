@@ -653,6 +653,27 @@ def test_one_bad_row_saves_nothing_of_the_report(analyst_client):
     assert not Position.objects.filter(summary="Ten").exists()
 
 
+def test_a_refused_report_says_at_the_top_where_every_problem_is(analyst_client):
+    rows = three_rows()
+    rows[2]["value_bool"] = ""  # a yes/no issue without an answer
+    data = report_data(rows) | {"source-grade": ""}
+    response = analyst_client.post(reverse("negotiations:new_report", args=[SEED_SLUG]), data)
+    assert response.status_code == 422
+    html = response.text
+    # The row's problem is found even though the report's own fields have one too.
+    assert "Choose yes or no." in html
+    assert (
+        '<strong>Nothing was saved.</strong> Check <a href="#report-source">the report</a> '
+        'and <a href="#row-positions-2">position 3</a>.'
+    ) in html
+    assert 'id="report-source"' in html and 'id="row-positions-2"' in html
+    # A bare GET has nothing to say.
+    assert (
+        "Nothing was saved"
+        not in analyst_client.get(reverse("negotiations:new_report", args=[SEED_SLUG])).text
+    )
+
+
 def test_a_row_repeated_in_a_report_is_refused(analyst_client):
     rows = three_rows()
     rows.append(dict(rows[0]))

@@ -510,7 +510,8 @@ def new_report(request: HttpRequest, slug: str) -> HttpResponse:
         for form in formset.forms:
             form.instance.source = picked or source_form.instance
             form.instance.recorded_by = request.user
-        if source_ok and formset.is_valid():
+        rows_ok = formset.is_valid()  # checked even when the report is not: every problem at once
+        if source_ok and rows_ok:
             with transaction.atomic():
                 source = picked or source_form.save()
                 saved = 0
@@ -534,6 +535,21 @@ def new_report(request: HttpRequest, slug: str) -> HttpResponse:
         "source_form": source_form,
         "formset": formset,
     }
+    if request.method == "POST":
+        # Where the problems are, said at the top: one in row 40 is easy to miss.
+        context["to_check"] = [
+            *(
+                [("report-source", "the report")]
+                if picker.errors or (picked is None and source_form.errors)
+                else []
+            ),
+            *(
+                (f"row-{form.prefix}", f"position {number}")
+                for number, form in enumerate(formset.forms, start=1)
+                if form.errors
+            ),
+            *([("report-rows", "the positions")] if formset.non_form_errors() else []),
+        ]
     status = 422 if request.method == "POST" else 200
     return TemplateResponse(request, "negotiations/report.html", context, status=status)
 
