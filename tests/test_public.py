@@ -398,6 +398,20 @@ def test_issue_page_has_the_gap_over_time_and_every_position(client, seeded):
     assert "Cairo round" in page
 
 
+def test_a_round_still_going_on_says_so_in_the_list_and_on_the_chart(client, seeded):
+    from negotiations.models import Round
+
+    Round.objects.create(
+        negotiation=seeded, title="Doha round", location="Doha", started_on=dt.date(2025, 4, 20)
+    )
+    response = client.get(
+        reverse("negotiations:issue_history", args=[SEED_SLUG, "living-hostages"])
+    )
+    assert "20 April 2025 – ongoing Doha round, Doha" in text_of(response)
+    assert "<title>Doha round (ongoing)</title>" in response.text
+    assert "<title>Cairo round</title>" in response.text  # one that ended says nothing more
+
+
 def test_an_issue_page_reached_from_a_table_of_another_date_gives_that_day_and_leads_back(
     client, seeded
 ):

@@ -204,7 +204,10 @@ def issue_history(request: HttpRequest, slug: str, issue: str) -> HttpResponse:
     chart = charts.history_chart(
         history.facts,
         history.days,
-        [(r.started_on, r.ended_on, r.title) for r in rounds],
+        [
+            (r.started_on, r.ended_on, r.title if r.ended_on else f"{r.title} (ongoing)")
+            for r in rounds
+        ],
         marked_day=table_day,
     )
     table_row = None
