@@ -2,6 +2,7 @@
 
 import base64
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from django import forms
@@ -73,11 +74,27 @@ def check_not_future(day: dt.date) -> None:
     not_before_1900(day)
 
 
+class QueryDateField(forms.DateField):
+    """A date in an address, written YYYY-MM-DD; one so written that the calendar lacks
+    (2025-02-29) is told apart from one written some other way."""
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except forms.ValidationError:
+            if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", str(value).strip(), flags=re.ASCII):
+                raise forms.ValidationError(
+                    f"{value.strip()} is written right, but there is no such day.",
+                    code="no_such_day",
+                ) from None
+            raise
+
+
 class AsOfForm(forms.Form):
     """An as-of date, and whether to keep to what had been reported by then: for exports and
     package pages, which take nothing else from the table's controls."""
 
-    as_of = forms.DateField(
+    as_of = QueryDateField(
         label="As of",
         required=False,
         widget=DateInput(attrs={"min": EARLIEST.isoformat()}),

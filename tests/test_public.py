@@ -171,7 +171,9 @@ def test_a_switch_neither_on_nor_off_is_refused_with_what_is_shown_instead(clien
     ("value", "message"),
     [
         ("14-04-2025", "Enter the date as YYYY-MM-DD, e.g. 2025-04-14."),
-        ("2025-02-30", "Enter the date as YYYY-MM-DD, e.g. 2025-04-14."),
+        ("2025-02-29", "2025-02-29 is written right, but there is no such day."),
+        ("2025-13-01", "2025-13-01 is written right, but there is no such day."),
+        ("2025/04/01", "Enter the date as YYYY-MM-DD, e.g. 2025-04-14."),
         ("<script>", "Enter the date as YYYY-MM-DD, e.g. 2025-04-14."),
         ("2999-01-01", "1 January 2999 is in the future; pick a date up to today"),
         ("1899-12-31", "Pick a date from 1 January 1900 on."),
