@@ -46,6 +46,15 @@
     });
   });
 
+  // The table's controls leave out what goes without saying (the usual order, no date), so
+  // that the address in the bar is the one a reader would write, and shares as such.
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (!event.detail.elt.matches("[data-replaces-record-forms]")) return;
+    var parameters = event.detail.parameters;
+    if (parameters.sort === "order") delete parameters.sort;
+    if (parameters.as_of === "") delete parameters.as_of;
+  });
+
   document.addEventListener("htmx:beforeRequest", function (event) {
     var elt = event.detail.elt;
     var problem = elt.querySelector("[data-problem]");

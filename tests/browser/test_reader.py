@@ -33,7 +33,11 @@ def test_as_of_control_swaps_the_table_and_the_address_without_reloading(
     expect(page.locator("#gap-table caption")).to_contain_text("(today)")
     page.fill("input[name=as_of]", "2025-04-13")
     expect(page.locator("#gap-table caption")).to_contain_text("13 April 2025")
-    expect(page).to_have_url(re.compile(r"as_of=2025-04-13"))
+    expect(page).to_have_url(re.compile(r"\?as_of=2025-04-13$"))  # no "&sort=order"
+    page.select_option("select[name=sort]", "gap")
+    expect(page).to_have_url(re.compile(r"\?as_of=2025-04-13&sort=gap$"))
+    page.select_option("select[name=sort]", "order")
+    expect(page).to_have_url(re.compile(r"\?as_of=2025-04-13$"))
     assert page.evaluate("window.__notReloaded") is True
     expect(page.locator("#issue-living-hostages .gap__words")).to_have_text("not enough positions")
     # The title (browser tab, history, bookmarks) says the date too, and stays out of the page.
@@ -171,7 +175,7 @@ def test_a_date_the_control_cannot_take_is_refused_where_it_is_typed(
     date.fill("2025-04-13")
     expect(page.locator("#gap-table caption")).to_contain_text("13 April 2025")
     assert [url for url in requests if "as_of=" in url] == [
-        f"{live_server.url}/n/{SEED_SLUG}/?as_of=2025-04-13&sort=order"
+        f"{live_server.url}/n/{SEED_SLUG}/?as_of=2025-04-13"
     ], requests
 
 
@@ -244,7 +248,7 @@ def test_pressing_enter_while_the_form_waits_sends_the_date_once(
     expect(page.locator("#gap-table caption")).to_contain_text("13 April 2025")
     page.wait_for_timeout(1200)  # past the wait: the change it was waiting for went with Enter
     assert [url for url in requests if "as_of=" in url] == [
-        f"{live_server.url}/n/{SEED_SLUG}/?as_of=2025-04-13&sort=order"
+        f"{live_server.url}/n/{SEED_SLUG}/?as_of=2025-04-13"
     ], requests
     page.go_back()  # one history entry for the one request
     expect(page.locator("#gap-table caption")).to_contain_text("14 April 2025")
