@@ -422,7 +422,32 @@ class RefusesRepeats:
             )
 
 
-class PositionForm(RefusesRepeats, ModelRulesForm):
+class ExactAmount:
+    """A position form with an "Exactly" box (`amount`) beside the range's two ends: an exact
+    number is a range from it to itself."""
+
+    def amount_as_range(self, cleaned: dict) -> None:
+        amount = cleaned.get("amount")
+        if amount is not None:
+            if cleaned.get("value_min") is not None or cleaned.get("value_max") is not None:
+                self.add_error("amount", "Give an exact number or a range, not both.")
+            else:
+                cleaned["value_min"] = cleaned["value_max"] = amount
+
+    def _update_errors(self, errors):
+        # A number typed in the box but refused ("ten") is not a number left out: the rules'
+        # "Give a number of hostages" would only repeat the box's own message.
+        if (
+            "amount" in self._errors
+            and hasattr(errors, "error_dict")
+            and self.instance.value_min is None
+            and self.instance.value_max is None
+        ):
+            errors.error_dict.pop("value_min", None)
+        super()._update_errors(errors)
+
+
+class PositionForm(RefusesRepeats, ExactAmount, ModelRulesForm):
     """Record a new position of one actor on one issue, or correct an existing record."""
 
     amount = forms.DecimalField(
@@ -563,12 +588,7 @@ class PositionForm(RefusesRepeats, ModelRulesForm):
                 cleaned["stated_on"] = source.published_on
             elif "source" not in self.errors:
                 self.add_error("stated_on", "Give the date it was stated.")
-        amount = cleaned.get("amount")
-        if amount is not None:
-            if cleaned.get("value_min") is not None or cleaned.get("value_max") is not None:
-                self.add_error("amount", "Give an exact number or a range, not both.")
-            else:
-                cleaned["value_min"] = cleaned["value_max"] = amount
+        self.amount_as_range(cleaned)
         return cleaned
 
 
@@ -695,7 +715,7 @@ class ReportSourceForm(forms.Form):
         self.fields["source"].offer()
 
 
-class ReportPositionForm(RefusesRepeats, ModelRulesForm):
+class ReportPositionForm(RefusesRepeats, ExactAmount, ModelRulesForm):
     """One position in a new report: any actor, any issue of the negotiation."""
 
     amount = forms.DecimalField(
@@ -778,12 +798,7 @@ class ReportPositionForm(RefusesRepeats, ModelRulesForm):
                 cleaned["stated_on"] = source.published_on
             else:
                 self.add_error("stated_on", "Give the date it was stated.")
-        amount = cleaned.get("amount")
-        if amount is not None:
-            if cleaned.get("value_min") is not None or cleaned.get("value_max") is not None:
-                self.add_error("amount", "Give an exact number or a range, not both.")
-            else:
-                cleaned["value_min"] = cleaned["value_max"] = amount
+        self.amount_as_range(cleaned)
         return cleaned
 
 

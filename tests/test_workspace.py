@@ -152,6 +152,17 @@ def test_a_blank_stated_date_is_the_day_the_report_was_published(analyst_client)
     assert "Pick the report this position comes from" in response.content.decode()
 
 
+def test_a_number_that_is_not_one_gets_one_message(analyst_client):
+    response = analyst_client.post(RECORD, new_position_data(amount="ten"))
+    assert response.status_code == 422
+    page = text_of(response)
+    assert "Enter a number." in page
+    assert "Give a number of hostages" not in page  # it was given, wrongly
+    # Left out altogether, the rules say what is missing.
+    left_out = text_of(analyst_client.post(RECORD, new_position_data(amount="")))
+    assert "Give a number of hostages, or one end of a range." in left_out
+
+
 def test_record_form_fits_the_issue_kind(analyst_client):
     quantity = analyst_client.get(RECORD).content.decode()
     assert 'name="amount"' in quantity and 'name="value_bool"' not in quantity
