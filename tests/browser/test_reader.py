@@ -202,6 +202,15 @@ def test_the_issue_chart_keeps_a_readable_size_on_a_phone(watched_page, live_ser
     # It opens on its latest days, at the right end, and uses the width of the screen.
     assert box.evaluate("box => box.scrollLeft + box.clientWidth >= box.scrollWidth - 1")
     assert box.bounding_box()["width"] >= 375 - 2 * 16
+    # Its scale is in sight there too: repeated at the right end (wide screens show it once).
+    scale = page.locator(".history-chart .tick--end")
+    expect(scale).to_have_text(["0", "1", "2"])
+    edge = box.bounding_box()
+    for label in scale.all():
+        place = label.bounding_box()
+        assert edge["x"] <= place["x"] and place["x"] + place["width"] <= edge["x"] + edge["width"]
+    page.set_viewport_size({"width": 1280, "height": 800})
+    expect(scale.first).to_be_hidden()
 
 
 def test_on_a_phone_a_scrolled_table_keeps_its_issue_column_and_caption(
