@@ -477,13 +477,18 @@ class LoadReport:
     created: dict[str, int] = field(default_factory=dict)
     updated: dict[str, int] = field(default_factory=dict)
     unchanged: dict[str, int] = field(default_factory=dict)
+    kept_as_corrected: dict[str, int] = field(default_factory=dict)
+    """Records that differ from the file, left as they are (`keep_existing`)."""
     kept: int = 0
     """Positions of this negotiation in the database that the file does not list."""
+
+    singular: dict[str, str] = field(default_factory=dict)
 
     def count(self, model: type[models.Model], outcome: str) -> None:
         bucket = getattr(self, outcome)
         name = str(model._meta.verbose_name_plural)
         bucket[name] = bucket.get(name, 0) + 1
+        self.singular[name] = str(model._meta.verbose_name)
 
     @property
     def changed(self) -> bool:
@@ -491,12 +496,22 @@ class LoadReport:
 
     def summary(self) -> str:
         def join(counts: dict[str, int]) -> str:
-            return ", ".join(f"{n} {name}" for name, n in counts.items()) or "nothing"
+            return (
+                ", ".join(
+                    f"{n} {self.singular[name] if n == 1 else name}" for name, n in counts.items()
+                )
+                or "nothing"
+            )
 
         text = (
             f"{self.path}: {self.slug}: created {join(self.created)}; "
             f"updated {join(self.updated)}; unchanged {join(self.unchanged)}"
         )
+        if self.kept_as_corrected:
+            text += (
+                f"; kept as corrected since {join(self.kept_as_corrected)} (the database differs"
+                " from the file, and --keep-existing leaves it so)"
+            )
         if self.kept:
             many = self.kept != 1
             text += (
@@ -536,9 +551,6 @@ class Loader:
         """
         related_sets = related_sets or {}
         instance = model.objects.filter(**lookup).first()
-        if instance is not None and self.keep_existing:
-            report.count(model, "unchanged")
-            return instance
         if instance is None:
             outcome = "created"
             instance = model(**lookup, **values, **(on_create or {}))
@@ -554,6 +566,9 @@ class Loader:
             }
             if not changed and not changed_sets:
                 report.count(model, "unchanged")
+                return instance
+            if self.keep_existing:  # corrected in the app since: the correction stands
+                report.count(model, "kept_as_corrected")
                 return instance
             for name, value in changed.items():
                 setattr(instance, name, value)

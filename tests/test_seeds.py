@@ -585,3 +585,9 @@ def test_keep_existing_creates_what_is_missing_and_keeps_corrections(seeded):
     assert not report.updated
     assert Position.objects.filter(summary="Corrected in the app").exists()
     assert Position.objects.filter(summary="Eight bodies handed over").exists()
+    # The report tells the correction from what the file has as it is.
+    assert report.kept_as_corrected == {"positions": 1}
+    assert report.unchanged["positions"] == 23
+    assert "; kept as corrected since 1 position (the database differs from the file" in (
+        report.summary()
+    )
