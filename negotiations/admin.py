@@ -39,7 +39,7 @@ class ParticipantInline(admin.TabularInline):
 class IssueInline(admin.TabularInline):
     model = Issue
     extra = 0
-    fields = ["title", "slug", "kind", "unit", "order"]
+    fields = ["title", "slug", "kind", "unit", "whole_numbers", "order"]
     show_change_link = True
     prepopulated_fields = {"slug": ["title"]}
 

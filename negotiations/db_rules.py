@@ -8,7 +8,7 @@ when Django rebuilds the table to alter it; and on SQLite they are dropped befor
 trigger on one table that names another stops SQLite renaming the rebuilt copy of that other.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db import connections
 
@@ -21,6 +21,9 @@ class Rule:
     """SQL that must hold for NEW; written to run on both PostgreSQL and SQLite."""
     events: tuple[str, ...] = ("INSERT", "UPDATE")
     """Which of its table's events the rule checks (OLD exists on UPDATE only)."""
+    needs: tuple[str, ...] = ()
+    """Columns ("table.column") a migration added after the rules were first installed: a
+    database migrated back to before them gets the other rules, without this one."""
 
     def __post_init__(self) -> None:
         if "'" in self.name + self.message:
@@ -36,6 +39,9 @@ class TableRules:
 
 ISSUE_KIND = "(SELECT kind FROM negotiations_issue WHERE id = NEW.issue_id)"
 NO_NUMBER = "NEW.value_min IS NULL AND NEW.value_max IS NULL"
+# A number with no fraction: equal to itself as a whole number (BIGINT: the column holds up to
+# 10^12; PostgreSQL rounds when casting, SQLite truncates, and either differs from a fraction).
+WHOLE = "({column} IS NULL OR {column} = CAST({column} AS BIGINT))"
 
 TABLES = (
     TableRules(
@@ -62,6 +68,14 @@ TABLES = (
                 " AND NEW.value_option_id IS NULL)",
             ),
             Rule(
+                "position_whole_number_where_counted",
+                "a position on an issue counted in whole numbers gives whole numbers",
+                "NOT (SELECT whole_numbers FROM negotiations_issue WHERE id = NEW.issue_id)"
+                f" OR ({WHOLE.format(column='NEW.value_min')}"
+                f" AND {WHOLE.format(column='NEW.value_max')})",
+                needs=("negotiations_issue.whole_numbers",),
+            ),
+            Rule(
                 "position_option_of_its_issue",
                 "the scale option of a position must belong to its issue",
                 "NEW.value_option_id IS NULL OR EXISTS (SELECT 1 FROM negotiations_scaleoption"
@@ -84,6 +98,14 @@ TABLES = (
                 "an issue with positions cannot change its kind or negotiation",
                 "(NEW.kind = OLD.kind AND NEW.negotiation_id = OLD.negotiation_id)"
                 " OR NOT EXISTS (SELECT 1 FROM negotiations_position WHERE issue_id = NEW.id)",
+            ),
+            Rule(
+                "issue_whole_numbers_only_where_positions_are",
+                "an issue counted in whole numbers cannot have positions with fractions",
+                "NOT NEW.whole_numbers OR NOT EXISTS (SELECT 1 FROM negotiations_position"
+                f" WHERE issue_id = NEW.id AND NOT ({WHOLE.format(column='value_min')}"
+                f" AND {WHOLE.format(column='value_max')}))",
+                needs=("negotiations_issue.whole_numbers",),
             ),
             Rule(
                 "issue_with_options_stays_a_scale",
@@ -239,8 +261,15 @@ def install(using: str = "default", **kwargs) -> None:
         raise RuntimeError(f"Gapwatch's database rules have no dialect for {connection.vendor}.")
     existing = set(connection.introspection.table_names())
     with connection.cursor() as cursor:
+        columns = {
+            f"{name}.{column.name}"
+            for name in {need.split(".")[0] for t in TABLES for r in t.rules for need in r.needs}
+            if name in existing
+            for column in connection.introspection.get_table_description(cursor, name)
+        }
         for table in TABLES:
             if table.table not in existing:
                 continue
-            for statement in compile_table(table):
+            rules = tuple(rule for rule in table.rules if set(rule.needs) <= columns)
+            for statement in compile_table(replace(table, rules=rules)):
                 cursor.execute(statement)

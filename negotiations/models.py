@@ -333,6 +333,11 @@ class Issue(Versioned):
         validators=[one_line],
         help_text="Quantities only, e.g. hostage, day. Blank: as plural.",
     )
+    whole_numbers = models.BooleanField(
+        "whole numbers only",
+        default=False,
+        help_text="Quantities counted one by one (hostages, bodies): a fraction is refused.",
+    )
 
     history = HistoricalRecords()
 
@@ -351,6 +356,11 @@ class Issue(Versioned):
                 name="issue_unit_only_for_quantities",
                 violation_error_message="A quantity needs a unit; other kinds of issue have none.",
             ),
+            models.CheckConstraint(
+                condition=Q(kind=IssueKind.QUANTITY) | Q(whole_numbers=False),
+                name="issue_whole_numbers_only_for_quantities",
+                violation_error_message="Only a quantity is counted in whole numbers.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -364,8 +374,28 @@ class Issue(Versioned):
             raise ValidationError({"unit": "A quantity needs a unit (hostages, days, %…)."})
         if self.kind != IssueKind.QUANTITY and (self.unit or self.unit_singular):
             raise ValidationError({"unit": "Only quantities have a unit."})
+        if self.kind != IssueKind.QUANTITY and self.whole_numbers:
+            raise ValidationError({"whole_numbers": "Only a quantity is counted in whole numbers."})
         if self.pk is None:
             return
+        if self.whole_numbers:
+            fraction = next(
+                (
+                    value
+                    for pair in self.positions.values_list("value_min", "value_max")
+                    for value in pair
+                    if value is not None and value != value.to_integral_value()
+                ),
+                None,
+            )
+            if fraction is not None:
+                given = f"{gaps.format_number(fraction)} {self.unit}"
+                raise ValidationError(
+                    {
+                        "whole_numbers": f"A position on this issue gives {given}; correct it "
+                        "before counting in whole numbers only."
+                    }
+                )
         stored = Issue.objects.filter(pk=self.pk).values("kind", "negotiation_id").first()
         if stored is None:
             return
@@ -1057,6 +1087,11 @@ class Position(Versioned):
         if issue.kind == IssueKind.QUANTITY:
             if not has_quantity:
                 add("value_min", f"Give a number of {issue.unit}, or one end of a range.")
+            elif issue.whole_numbers and any(
+                value is not None and Decimal(value) != Decimal(value).to_integral_value()
+                for value in (self.value_min, self.value_max)
+            ):
+                add("value_min", f"{issue.unit.capitalize()} are counted in whole numbers.")
             elif (
                 self.value_min is not None
                 and self.value_max is not None

@@ -101,6 +101,7 @@ TABLES: dict[str, dict[str, Key]] = {
         "kind": Key("text", True),
         "unit": TEXT_OPTIONAL,
         "unit_singular": TEXT_OPTIONAL,
+        "whole_numbers": Key("bool", default=False),
         "description": TEXT_OPTIONAL,
         "options": Key("list", default=()),
     },
@@ -740,6 +741,7 @@ def _load(loader: Loader, seed: SeedFile) -> LoadReport:
                 "kind": entry["kind"],
                 "unit": entry["unit"],
                 "unit_singular": entry["unit_singular"],
+                "whole_numbers": entry["whole_numbers"],
                 "description": entry["description"],
                 "order": order,
             },
@@ -1153,6 +1155,7 @@ def _export_issue(issue: Issue) -> dict[str, Any]:
             "kind": issue.kind,
             "unit": issue.unit,
             "unit_singular": issue.unit_singular,
+            "whole_numbers": issue.whole_numbers,
             "description": issue.description,
         },
     )

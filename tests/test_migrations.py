@@ -8,9 +8,10 @@ from tests.test_security import manage
 
 
 def migrated_to_0007_with_the_seed(tmp_path: Path) -> tuple[dict, Path]:
+    """The seed loaded, then migrated back to 0007 (the code loads into the newest schema)."""
     path = tmp_path / "old.sqlite3"
     env = {"DATABASE_URL": f"sqlite:///{path}"}
-    for command in (("migrate", "negotiations", "0007"), ("loadseeds",)):
+    for command in (("migrate",), ("loadseeds",), ("migrate", "negotiations", "0007")):
         result = manage(*command, **env)
         assert result.returncode == 0, result.stderr
     return env, path

@@ -84,6 +84,26 @@ def test_database_refuses_a_value_of_the_wrong_kind_for_its_issue(talks):
     assert "position_value_fits_issue" in message
 
 
+def test_database_refuses_a_fraction_where_an_issue_counts_in_whole_numbers(talks):
+    hostages, offer = talks["hostages"], Position.objects.filter(pk=talks["offer"].pk)
+    offer.update(value_max=Decimal("9.5"))  # counted in any number yet
+    message = refused(lambda: Issue.objects.filter(pk=hostages.pk).update(whole_numbers=True))
+    assert "issue_whole_numbers_only_where_positions_are" in message
+    offer.update(value_max=Decimal(9))
+    Issue.objects.filter(pk=hostages.pk).update(whole_numbers=True)
+    for low, high in [("1.5", None), (None, "10.25"), ("0.01", "3")]:
+        message = refused(
+            lambda low=low, high=high: offer.update(
+                value_min=low and Decimal(low), value_max=high and Decimal(high)
+            )
+        )
+        assert "position_whole_number_where_counted" in message
+    offer.update(value_min=Decimal(9), value_max=None)  # an open range of whole numbers
+    # A yes/no or a scale is never counted so.
+    issues = Issue.objects.filter(pk=talks["end_of_war"].pk)
+    refused(lambda: issues.update(whole_numbers=True))
+
+
 def test_database_refuses_a_number_on_a_yes_no_issue(talks):
     refused(
         lambda: builders.position(talks["hamas"], talks["end_of_war"], talks["source"], amount=3)
@@ -230,6 +250,33 @@ def test_clean_asks_for_a_number_on_a_quantity_issue(talks):
     offer = talks["offer"]
     offer.value_min = offer.value_max = None
     assert errors_of(offer)["value_min"] == ["Give a number of hostages, or one end of a range."]
+
+
+def test_clean_refuses_a_fraction_where_an_issue_counts_in_whole_numbers(talks):
+    hostages, offer = talks["hostages"], talks["offer"]
+    offer.value_max = Decimal("9.5")
+    offer.save()
+    hostages.whole_numbers = True
+    with pytest.raises(ValidationError) as error:
+        hostages.full_clean()
+    assert error.value.message_dict["whole_numbers"] == [
+        "A position on this issue gives 9.5 hostages; correct it before counting in whole "
+        "numbers only."
+    ]
+    offer.value_max = Decimal(10)
+    offer.save()
+    hostages.full_clean()
+    hostages.save()
+    offer.value_min = Decimal("1.5")
+    assert errors_of(offer)["value_min"] == ["Hostages are counted in whole numbers."]
+    offer.value_min = Decimal("9.00")
+    offer.full_clean()
+    talks["end_of_war"].whole_numbers = True
+    with pytest.raises(ValidationError) as error:
+        talks["end_of_war"].full_clean()
+    assert error.value.message_dict["whole_numbers"] == [
+        "Only a quantity is counted in whole numbers."
+    ]
 
 
 def test_clean_refuses_a_range_upside_down(talks):

@@ -202,6 +202,11 @@ def test_export_then_load_into_an_empty_database_then_export_is_identical(seeded
     load_files([write(tmp_path, first, "exported.toml")])
     second = export_negotiation(Negotiation.objects.get(slug=SEED_SLUG))
     assert second == first
+    # Keys at their default are left out; one that is not is kept.
+    assert first.count("whole_numbers = true") == 2 and "whole_numbers = false" not in first
+    assert list(
+        Issue.objects.filter(whole_numbers=True).order_by("order").values_list("slug", flat=True)
+    ) == ["living-hostages", "deceased-hostages"]
 
 
 def test_export_keeps_every_field_of_a_position(seeded):

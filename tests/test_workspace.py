@@ -163,6 +163,13 @@ def test_a_number_that_is_not_one_gets_one_message(analyst_client):
     assert "Give a number of hostages, or one end of a range." in left_out
 
 
+def test_a_fraction_of_a_hostage_is_refused(analyst_client):
+    response = analyst_client.post(RECORD, new_position_data(amount="1.5"))
+    assert response.status_code == 422
+    assert "Hostages are counted in whole numbers." in text_of(response)
+    assert not Position.objects.filter(summary="Would free ten").exists()
+
+
 def test_record_form_fits_the_issue_kind(analyst_client):
     quantity = analyst_client.get(RECORD).content.decode()
     assert 'name="amount"' in quantity and 'name="value_bool"' not in quantity
