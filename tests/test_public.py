@@ -360,6 +360,27 @@ def test_a_package_asked_for_before_its_date_says_from_when_it_is_on_the_table(c
     assert client.get(url, {"as_of": "2025-04-14", "known": "on"}).status_code == 200
 
 
+@pytest.mark.parametrize(
+    "page", [("actor", "hamas"), ("package", "egyptian-proposal")], ids=["actor", "package"]
+)
+def test_actor_and_package_pages_have_a_date_control_of_their_own(client, seeded, page):
+    name, slug = page
+    html = client.get(
+        reverse(f"negotiations:{name}", args=[SEED_SLUG, slug]),
+        {"as_of": "2025-04-14", "known": "on"},
+    ).text
+    control = re.search(
+        r'<form class="controls" method="get" aria-label="Date shown">.*?</form>', html, re.S
+    ).group(0)
+    assert 'name="as_of" id="id_as_of" value="2025-04-14"' in control
+    assert re.search(r'<input type="checkbox" name="known"[^>]* checked', control)
+    ids = set(re.findall(r' id="([^"]+)"', html))
+    described = {
+        i for value in re.findall(r'aria-describedby="([^"]+)"', html) for i in value.split()
+    }
+    assert described <= ids
+
+
 def test_a_package_page_given_a_bad_date_or_switch_says_so(client, seeded):
     url = reverse("negotiations:package", args=[SEED_SLUG, "egyptian-proposal"])
     response = client.get(url, {"as_of": "bad", "known": "maybe"})

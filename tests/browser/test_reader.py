@@ -138,6 +138,18 @@ def test_an_issue_s_history_opened_from_a_dated_table_keeps_the_date_there_and_b
     expect(page.locator("input[name=as_of]")).to_have_value("2025-04-14")
 
 
+def test_an_actor_s_page_shows_its_positions_on_a_date_picked_there(
+    watched_page, live_server, live_seeded
+):
+    page = watched_page
+    page.goto(f"{live_server.url}/n/{SEED_SLUG}/actors/hamas/")
+    expect(page.get_by_role("heading", name="Current positions")).to_be_visible()
+    page.fill("input[name=as_of]", "2025-04-13")
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_role("heading", name="Positions as of 13 April 2025")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/actors/hamas/\?as_of=2025-04-13$"))
+
+
 def test_a_rejection_shows_on_the_range_chart_in_its_actor_s_colour(
     watched_page, live_server, live_seeded
 ):
