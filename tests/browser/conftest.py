@@ -27,13 +27,13 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 # Some Playwright calls wait for chromium with no time limit (opening and closing a page among
 # them): a browser that stops answering would hang its test, and every later test on that
-# worker. So a browser test that takes two minutes (the slowest takes under 10 s) ends its
-# worker, after faulthandler has printed the stacks; xdist starts another worker for the tests
+# worker. So a browser test that takes a minute (the slowest takes under 10 s) ends its
+# worker, after printing every thread's stack; xdist starts another worker for the tests
 # still to come, and the test runs once more, in that worker's new browser. A failure that
 # leaves the worker alive is not run again ("(?!)" matches no error). A rerun shows in the
 # summary, and a test that fails twice fails the run.
 BROWSER_LIMITS = (
-    pytest.mark.timeout(120, method="thread"),
+    pytest.mark.timeout(60, method="thread"),
     pytest.mark.flaky(reruns=1, only_rerun=["(?!)"]),
 )
 
