@@ -225,6 +225,21 @@ def test_the_issue_chart_keeps_a_readable_size_on_a_phone(watched_page, live_ser
     expect(scale.first).to_be_hidden()
 
 
+def test_on_a_phone_a_source_s_card_starts_with_its_headline(
+    watched_page, live_server, live_seeded
+):
+    page = watched_page
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(f"{live_server.url}/n/{SEED_SLUG}/sources/")
+    card = page.locator(".source-list > li").first
+    headline = card.locator("h2")
+    # No blank band above the headline (a page heading's top margin), and a readable size.
+    assert headline.bounding_box()["y"] - card.bounding_box()["y"] < 30
+    assert headline.evaluate("h => parseFloat(getComputedStyle(h).fontSize)") <= 18
+    # The outlet, date and grade read as one line of text, not spread out as boxes.
+    assert card.locator(".source-meta").evaluate("p => getComputedStyle(p).display") == "block"
+
+
 def test_on_a_phone_a_scrolled_table_keeps_its_issue_column_and_caption(
     watched_page, live_server, live_seeded
 ):
