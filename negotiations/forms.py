@@ -89,6 +89,10 @@ class QueryDateField(forms.DateField):
                 ) from None
             raise
 
+    def bound_data(self, data, initial):
+        # Shown again in the box as sent, but never control characters (a NUL in an address).
+        return data if data is None or str(data).isprintable() else ""
+
 
 class AsOfForm(forms.Form):
     """An as-of date, and whether to keep to what had been reported by then: for exports and

@@ -188,6 +188,13 @@ def test_a_bad_date_gets_a_clear_message_and_todays_table(client, seeded, value,
     assert f"Positions as of {timezone.localdate():%-d %B %Y} (today)" in page
 
 
+def test_a_date_with_control_characters_is_refused_and_not_shown_back(client, seeded):
+    response = client.get(TABLE, {"as_of": "2025-04-14\x00"})
+    assert response.status_code == 400
+    assert "\x00" not in response.text
+    assert 'name="as_of" id="id_as_of" value=""' in response.text
+
+
 def test_htmx_request_gets_only_the_table_region(client, seeded):
     response = client.get(TABLE, {"as_of": "2025-04-13"}, headers={"HX-Request": "true"})
     html = response.content.decode()
