@@ -4,6 +4,7 @@ import base64
 import datetime as dt
 import re
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
@@ -132,6 +133,21 @@ class AsOfForm(forms.Form):
             sort=data.get("sort") or "order",
             is_today=as_of == today,
         )
+
+    def query_string(self, *names: str) -> str:
+        """The address's query for `names`, from the values the form took ("?as_of=…&known=on";
+        "" when none): a refused value, or a default, is left out rather than passed on."""
+        self.is_valid()
+        taken = {}
+        for name in names:
+            value = self.cleaned_data.get(name)
+            if name == "as_of" and value:
+                taken[name] = value.isoformat()
+            elif name in ("known", "withdrawn") and value:
+                taken[name] = "on"
+            elif name == "sort" and value == "gap":
+                taken[name] = value
+        return "?" + urlencode(taken) if taken else ""
 
     def problems(self) -> list["QueryProblem"]:
         """Each refused value's field, message, and what is shown instead, in the fields'
@@ -311,24 +327,44 @@ class NewSourceForm(forms.ModelForm):
                 if not cleaned.get(name) and name not in self.errors:
                     self.add_error(name, "Needed for a new source.")
         outlet, headline = cleaned.get("outlet"), cleaned.get("headline")
-        if outlet and headline and cleaned.get("published_on"):
-            from negotiations.models import Source
-
-            recorded = Source.objects.filter(
-                outlet__iexact=outlet,
-                headline__iexact=headline,
-                published_on=cleaned["published_on"],
-            )
-            if self.instance.pk is not None:  # a correction of this very report
-                recorded = recorded.exclude(pk=self.instance.pk)
-            recorded = recorded.first()
-            if recorded is not None:
+        typed = {"outlet", "headline", "published_on"}
+        if (
+            outlet
+            and headline
+            and cleaned.get("published_on")
+            and (self.instance.pk is None or typed & set(self.changed_data))
+        ):
+            recorded = self.recorded_as(outlet, headline, cleaned["published_on"])
+            if recorded is not None and self.instance.pk is None:
                 self.add_error(
                     None,
                     f"This report is already on record: {source_label(recorded)}. Pick it "
                     "from the menu above rather than typing it again.",
                 )
+            elif recorded is not None:
+                self.add_error(
+                    None,
+                    f"Another report is on record with this outlet, date and headline: "
+                    f"{source_label(recorded)}. Two records of one report would split its "
+                    "positions between them.",
+                )
         return cleaned
+
+    def recorded_as(self, outlet: str, headline: str, published_on):
+        """Another source on record with this outlet and headline (in any case) and date."""
+        from negotiations.models import Source
+
+        # Compared in Python: SQLite's case-insensitive match folds ASCII letters only.
+        key = (outlet.strip().casefold(), headline.strip().casefold())
+        same_day = Source.objects.filter(published_on=published_on).exclude(pk=self.instance.pk)
+        return next(
+            (
+                source
+                for source in same_day
+                if (source.outlet.strip().casefold(), source.headline.strip().casefold()) == key
+            ),
+            None,
+        )
 
     def save(self, commit: bool = True):
         source = super().save(commit=False)
@@ -410,7 +446,14 @@ class RefusesRepeats:
             return
         from negotiations.models import Position
 
-        same = Position.objects.filter(**{name: getattr(position, name) for name in SAME_RECORD})
+        record = {name: getattr(position, name) for name in SAME_RECORD}
+        if position.pk is not None:
+            # A correction that leaves what makes the record the same (credibility, conditions…)
+            # is no new repeat, even of a twin recorded before this rule.
+            stored = Position.objects.filter(pk=position.pk).values(*SAME_RECORD).first()
+            if stored == record:
+                return
+        same = Position.objects.filter(**record)
         if position.pk is not None:
             same = same.exclude(pk=position.pk)
         recorded = same.order_by("recorded_at").first()
@@ -424,6 +467,27 @@ class RefusesRepeats:
                     code="already_recorded",
                 ),
             )
+
+
+class DateFromReport:
+    """A position form whose "Stated on", left blank, is the day its report was published."""
+
+    def date_from_report(self, cleaned: dict, report_wrong: bool) -> None:
+        """`report_wrong`: a report without a date has problems its own fields show."""
+        if cleaned.get("stated_on") or "stated_on" in self.errors:
+            return
+        source = self.instance._related("source")
+        if source is not None and source.published_on:
+            cleaned["stated_on"] = source.published_on
+        elif report_wrong:
+            self.waits_for_report = True  # not a second message under every position
+        else:
+            self.add_error("stated_on", "Give the date it was stated.")
+
+    def _update_errors(self, errors):
+        if getattr(self, "waits_for_report", False) and hasattr(errors, "error_dict"):
+            errors.error_dict.pop("stated_on", None)  # "cannot be null": the same, again
+        super()._update_errors(errors)
 
 
 class ExactAmount:
@@ -451,7 +515,7 @@ class ExactAmount:
         super()._update_errors(errors)
 
 
-class PositionForm(RefusesRepeats, ExactAmount, ModelRulesForm):
+class PositionForm(RefusesRepeats, DateFromReport, ExactAmount, ModelRulesForm):
     """Record a new position of one actor on one issue, or correct an existing record."""
 
     amount = forms.DecimalField(
@@ -584,14 +648,10 @@ class PositionForm(RefusesRepeats, ExactAmount, ModelRulesForm):
             self.add_error(
                 "source", "Pick the report this position comes from, or add a new one below."
             )
-        if not cleaned.get("stated_on") and "stated_on" not in self.errors:
-            # Left blank (new positions only): the day the report was published, the one picked
-            # or typed in above.
-            source = self.instance._related("source")
-            if source is not None and source.published_on:
-                cleaned["stated_on"] = source.published_on
-            elif "source" not in self.errors:
-                self.add_error("stated_on", "Give the date it was stated.")
+        # Left blank (new positions only): the day of the report picked or typed in above.
+        self.date_from_report(
+            cleaned, report_wrong="source" in self.errors or self.new_source.is_filled()
+        )
         self.amount_as_range(cleaned)
         return cleaned
 
@@ -719,7 +779,7 @@ class ReportSourceForm(forms.Form):
         self.fields["source"].offer()
 
 
-class ReportPositionForm(RefusesRepeats, ExactAmount, ModelRulesForm):
+class ReportPositionForm(RefusesRepeats, DateFromReport, ExactAmount, ModelRulesForm):
     """One position in a new report: any actor, any issue of the negotiation."""
 
     amount = forms.DecimalField(
@@ -796,12 +856,9 @@ class ReportPositionForm(RefusesRepeats, ExactAmount, ModelRulesForm):
 
     def clean(self):
         cleaned = super().clean()
-        if not cleaned.get("stated_on") and "stated_on" not in self.errors:
-            source = self.instance._related("source")  # set by the view: picked or typed in
-            if source is not None and source.published_on:
-                cleaned["stated_on"] = source.published_on
-            else:
-                self.add_error("stated_on", "Give the date it was stated.")
+        # The report is set by the view, picked or typed in; without a date, its own fields
+        # are wrong (a date is required there) and say so.
+        self.date_from_report(cleaned, report_wrong=True)
         self.amount_as_range(cleaned)
         return cleaned
 

@@ -257,6 +257,15 @@ def test_the_download_links_carry_the_table_s_date_and_order_but_not_its_struck_
     ).content.decode()
     for name in ("gaps.csv", "gaps.json"):
         assert f'href="{TABLE}{name}?as_of=2025-04-13&amp;known=on&amp;sort=gap"' in html
+    # A value the table refused is not passed on: the files' links still work.
+    refused = client.get(TABLE, {"as_of": "2025-04-13", "sort": "bogus", "known": "maybe"}).text
+    for name in ("gaps.csv", "gaps.json"):
+        assert f'href="{TABLE}{name}?as_of=2025-04-13"' in refused
+        assert client.get(f"{TABLE}{name}?as_of=2025-04-13").status_code == 200
+    # Nor do the parts that refresh themselves: they ask for the table that is shown.
+    assert "bogus" not in refused.split("</form>", 1)[1] and "maybe" not in refused
+    today = client.get(TABLE).text
+    assert f'href="{TABLE}gaps.csv" download' in today  # no lone "?"
 
 
 def test_bad_sort_value_is_refused_with_a_message_and_the_good_date_kept(client, seeded):
@@ -367,11 +376,12 @@ def test_a_package_asked_for_before_its_date_says_from_when_it_is_on_the_table(c
     assert client.get(url, {"as_of": "2025-04-14", "known": "on"}).status_code == 200
 
 
+# Not "page": that is Playwright's fixture, and would make this a browser test, run with them.
 @pytest.mark.parametrize(
-    "page", [("actor", "hamas"), ("package", "egyptian-proposal")], ids=["actor", "package"]
+    "address", [("actor", "hamas"), ("package", "egyptian-proposal")], ids=["actor", "package"]
 )
-def test_actor_and_package_pages_have_a_date_control_of_their_own(client, seeded, page):
-    name, slug = page
+def test_actor_and_package_pages_have_a_date_control_of_their_own(client, seeded, address):
+    name, slug = address
     html = client.get(
         reverse(f"negotiations:{name}", args=[SEED_SLUG, slug]),
         {"as_of": "2025-04-14", "known": "on"},

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import re
+import uuid
 from html import unescape
 
 import pytest
@@ -301,6 +302,13 @@ def test_a_correction_cannot_make_a_position_repeat_another(analyst_client):
     assert "This position is already on record" in text_of(response)
     # Saving a correction that leaves it as it was is no repeat of itself.
     assert analyst_client.post(url, edit_data(eleven, credibility="2")).status_code == 302
+    # Twins recorded before this rule can still be corrected, short of becoming the same again.
+    ten = Position.objects.get(summary="Would free ten")
+    twin = Position.objects.get(pk=ten.pk)
+    twin.pk, twin.uid = None, uuid.uuid4()
+    twin.save()
+    twin_url = reverse("negotiations:edit_position", args=[twin.uid])
+    assert analyst_client.post(twin_url, edit_data(twin, credibility="5")).status_code == 302
 
 
 def test_the_message_after_recording_is_shown_once_and_never_confirmed_by_a_304(analyst_client):
@@ -690,6 +698,31 @@ def test_a_refused_report_says_at_the_top_where_every_problem_is(analyst_client)
         "Nothing was saved"
         not in analyst_client.get(reverse("negotiations:new_report", args=[SEED_SLUG])).text
     )
+
+
+def test_rows_without_a_date_wait_for_the_report_s_own(analyst_client):
+    rows = [{k: v for k, v in row.items() if k != "stated_on"} for row in three_rows()]
+    data = report_data(rows) | {"source-published_on": "2025-02-30"}
+    response = analyst_client.post(reverse("negotiations:new_report", args=[SEED_SLUG]), data)
+    assert response.status_code == 422
+    # One problem, the report's date, said once: not again under each position.
+    assert (
+        '<strong>Nothing was saved.</strong> Check <a href="#report-source">the report</a>.'
+        in response.text
+    )
+    assert "Give the date it was stated." not in response.text
+    assert "cannot be null" not in response.text
+    # On + Record too: a new report typed in wrong does not add a missing date of its own.
+    data = new_position_data(stated_on="", source="") | {
+        "new-source-outlet": "Axios",
+        "new-source-headline": "Hamas signals eleven",
+        "new-source-published_on": "2025-02-30",
+        "new-source-grade": "B",
+    }
+    response = analyst_client.post(RECORD, data)
+    assert response.status_code == 422
+    assert "Give the date it was stated." not in response.text
+    assert "Enter a valid date." in response.text
 
 
 def test_a_row_repeated_in_a_report_is_refused(analyst_client):

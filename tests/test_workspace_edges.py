@@ -320,11 +320,49 @@ def test_a_source_cannot_be_corrected_into_another_one_on_record(analyst_client)
         "grade": araby.grade,
         "version": araby.version,
     }
-    response = analyst_client.post(reverse("negotiations:edit_source", args=[araby.slug]), data)
+    url = reverse("negotiations:edit_source", args=[araby.slug])
+    response = analyst_client.post(url, data)
     assert response.status_code == 422
-    assert "This report is already on record: Kan 11, 14 Apr 2025" in text_of(response)
+    assert "Another report is on record with this outlet, date and headline: Kan 11, 14 Apr" in (
+        text_of(response)
+    )
     araby.refresh_from_db()
     assert araby.outlet == "Al-Araby Al-Jadeed"
+    # A twin recorded before this rule can still be regraded, as long as it stays what it is.
+    twin = Source.objects.create(
+        slug="kan-twin",
+        outlet="KAN 11",
+        headline=kan.headline.upper(),
+        published_on=kan.published_on,
+        grade="C",
+    )
+    regraded = {
+        "outlet": twin.outlet,
+        "headline": twin.headline,
+        "published_on": "2025-04-14",
+        "grade": "D",
+        "version": twin.version,
+    }
+    twin_url = reverse("negotiations:edit_source", args=[twin.slug])
+    assert analyst_client.post(twin_url, regraded).status_code == 302
+
+
+def test_a_report_typed_in_again_is_known_whatever_the_case_of_its_letters(analyst_client):
+    Source.objects.create(
+        slug="aerzte",
+        outlet="Ärzte Zeitung",
+        headline="Über die Geiseln",
+        published_on="2025-04-14",
+        grade="B",
+    )
+    data = report_data(three_rows()) | {
+        "source-outlet": "ärzte zeitung",
+        "source-headline": "über die geiseln",
+        "source-published_on": "2025-04-14",
+    }
+    response = analyst_client.post(reverse("negotiations:new_report", args=[SEED_SLUG]), data)
+    assert response.status_code == 422
+    assert "This report is already on record: Ärzte Zeitung, 14 Apr 2025" in text_of(response)
 
 
 def test_saving_a_source_goes_back_where_the_analyst_came_from(analyst_client):

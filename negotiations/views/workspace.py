@@ -97,7 +97,8 @@ def record_position(request: HttpRequest, slug: str, issue: str, actor: str) -> 
     )
     if request.htmx and request.GET.get("cancel"):
         return HttpResponse("")
-    query = TableQueryForm(request.GET).resolved()
+    table_form = TableQueryForm(request.GET)
+    query = table_form.resolved()
     position = Position(issue=found_issue, participant=participant, recorded_by=request.user)
     data = drafts.sent(request)
     # Forms for several cells can be open in the table at once: ids of their own, so that a
@@ -121,7 +122,7 @@ def record_position(request: HttpRequest, slug: str, issue: str, actor: str) -> 
                 position.source = new_source.save()
             form.save()
         if request.htmx:
-            return updated_row(request, negotiation, position, query)
+            return updated_row(request, negotiation, position, table_form)
         messages.success(request, f"Recorded: {position}.")
         return redirect(table_url(negotiation, query_string(request), f"issue-{found_issue.slug}"))
     context = {
@@ -142,10 +143,11 @@ def record_position(request: HttpRequest, slug: str, issue: str, actor: str) -> 
     return TemplateResponse(request, "negotiations/record.html", context, status=status)
 
 
-def updated_row(request, negotiation, saved: Position, query) -> HttpResponse:
+def updated_row(request, negotiation, saved: Position, table_form) -> HttpResponse:
     """The issue's refreshed row in place of the form, and a word on what was saved (and why
     the row does not show it, when it does not); other fragments refresh on the event."""
     issue, participant = saved.issue, saved.participant
+    query = table_form.resolved()
     table = snapshot.load_table(negotiation, query.as_of, query.known_by, only=issue)
     (row,) = table.rows
     withdrawn = (
@@ -163,6 +165,8 @@ def updated_row(request, negotiation, saved: Position, query) -> HttpResponse:
             "participant": participant,
             "query": query,
             "can_record": True,
+            "date_query": table_form.query_string("as_of", "known"),
+            "table_query": table_form.query_string("as_of", "known", "withdrawn", "sort"),
             "saved": saved,
             "not_shown": snapshot.why_not_shown(saved, shown, query.as_of, query.known_by),
         },
@@ -506,7 +510,8 @@ def new_report(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST":
         if picked is not None and source_form.is_filled():
             picker.add_error("source", "Pick a report on record or type in a new one, not both.")
-        source_ok = not picker.errors and (picked is not None or source_form.is_valid())
+        typed_ok = picked is not None or source_form.is_valid()  # checked even if the pick is not
+        source_ok = not picker.errors and typed_ok
         for form in formset.forms:
             form.instance.source = picked or source_form.instance
             form.instance.recorded_by = request.user
