@@ -26,3 +26,21 @@ def empty_page_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+def pytest_collection_modifyitems(config, items):
+    """A test outside tests/browser that asks for Playwright's "page" (a parameter named so will
+    do) becomes a browser test: pytest then runs every browser test next to it, among the tests
+    that share a database in a transaction, and the live server's flush empties that database
+    (groups included) under the tests after them. Refuse it by name instead."""
+    strays = [
+        item.nodeid
+        for item in items
+        if "browser_name" in getattr(getattr(item, "callspec", None), "params", {})
+        and not item.nodeid.startswith("tests/browser/")
+    ]
+    if strays:
+        raise pytest.UsageError(
+            "Only tests in tests/browser may use Playwright's fixtures (is a parameter named "
+            "'page'?): " + ", ".join(strays)
+        )
