@@ -156,7 +156,9 @@ def read_rows(text: str, plan: ImportPlan) -> list[tuple[int, dict[str, str]]]:
     if not header:
         plan.file_errors.append("The file is empty: expected a header row and positions.")
         return []
-    if len(header) == 1 and len(set(header[0].split(";")) & set(POSITION_HEADER)) > 1:
+    first_line = text.splitlines()[0] if text else ""
+    named = next(csv.reader([first_line], delimiter=";"), [])
+    if len(header) == 1 and len(set(named) & set(POSITION_HEADER)) > 1:
         # What Excel writes where the decimal mark is a comma.
         plan.file_errors.append(
             "The columns are separated by semicolons (;), not commas. Save the file as "

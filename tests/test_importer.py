@@ -184,6 +184,10 @@ def test_bad_values_get_a_message_with_the_line(client, seeded, changes, message
             "The columns are separated by semicolons (;), not commas. Save the file as “CSV "
             "UTF-8 (comma delimited)”",
         ),
+        (  # as LibreOffice writes it with "quote all text cells"
+            ";".join(f'"{name}"' for name in POSITION_HEADER).encode() + b"\n",
+            "The columns are separated by semicolons (;), not commas.",
+        ),
         (
             ",".join([*POSITION_HEADER, "extra"]).encode() + b"\n",
             "The columns are not those of positions.csv (unknown columns: extra)",

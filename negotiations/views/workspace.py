@@ -324,7 +324,9 @@ def record_history(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     if not request.user.has_perm(f"negotiations.view_{kind}"):
         raise PermissionDenied
     versions = list(
-        model.history.filter(id=pk).select_related("history_user").order_by("-history_date")
+        model.history.filter(id=pk)
+        .select_related("history_user")
+        .order_by("-history_date", "-history_id")  # a save's records: its newest first
     )
     if not versions:
         raise Http404("No such record.")
