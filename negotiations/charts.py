@@ -277,11 +277,12 @@ def history_chart(
     marked_day: dt.date | None = None,
 ) -> HistoryChart | None:
     """The gap on each change day as a step line (a gap holds until the next change); with
-    `marked_day`, a line at that day when it falls within the chart."""
+    `marked_day`, a line at that day, the chart widened to take it in."""
     if not points:
         return None
-    first = min([points[0].day, *(start for start, _, _ in rounds)])
-    latest = max([points[-1].day, *(end or start for start, end, _ in rounds)])
+    marked = [marked_day] if marked_day is not None else []
+    first = min([points[0].day, *(start for start, _, _ in rounds), *marked])
+    latest = max([points[-1].day, *(end or start for start, end, _ in rounds), *marked])
     # A margin after the last change, so that the last step is visible.
     last = latest + dt.timedelta(days=max(1, (latest - first).days // 20))
     until = last
@@ -340,7 +341,7 @@ def history_chart(
         for start, end, label in rounds
     )
     marker = None
-    if marked_day is not None and first <= marked_day <= last:
+    if marked_day is not None:
         marker = DayMarker(x(marked_day), f"{marked_day:%-d %b %Y}: the table’s date")
     unit = f" ({issue.unit} apart)" if quantity and issue.unit else ""
     return HistoryChart(

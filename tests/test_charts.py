@@ -90,15 +90,20 @@ def test_a_round_covers_the_changes_on_its_last_day():
     assert [p.label[:5] for p in inside] == ["1 Jan", "2 Jan", "3 Jan"]  # 3 Jan, its last day
 
 
-def test_the_table_s_date_is_marked_where_it_falls_and_only_within_the_chart():
+def test_the_table_s_date_is_marked_where_it_falls_and_the_chart_widened_to_it():
     points = history(3)  # 1 to 3 January, and a day's margin: the chart ends on 4 January
     chart = charts.history_chart(HOSTAGES, points, [], marked_day=START + dt.timedelta(1))
     assert chart.marker.x == chart.points[1].x == 289.3
     assert chart.marker.label == "2 Jan 2025: the table’s date"
     assert (chart.marker.label_anchor, chart.marker.label_x) == ("start", 293.3)
     late = charts.history_chart(HOSTAGES, points, [], marked_day=START + dt.timedelta(3))
-    assert (late.marker.x, late.marker.label_anchor) == (charts.H_RIGHT, "end")
+    assert late.marker.label_anchor == "end" and late.marker.x < charts.H_RIGHT
     assert late.marker.label_x < charts.H_RIGHT
-    for outside in (START - dt.timedelta(1), START + dt.timedelta(4)):
-        assert charts.history_chart(HOSTAGES, points, [], marked_day=outside).marker is None
+    # A date after the last change: the chart runs on to it, the gap held until then.
+    later = charts.history_chart(HOSTAGES, points, [], marked_day=START + dt.timedelta(30))
+    assert later.marker.label == "31 Jan 2025: the table’s date"
+    assert later.marker.x < charts.H_RIGHT and later.path.endswith(f"H{charts.H_RIGHT}.0")
+    # One before the first: the chart starts at it.
+    earlier = charts.history_chart(HOSTAGES, points, [], marked_day=START - dt.timedelta(3))
+    assert earlier.marker.x == charts.H_LEFT
     assert charts.history_chart(HOSTAGES, points, []).marker is None

@@ -197,7 +197,7 @@ def issue_history(request: HttpRequest, slug: str, issue: str) -> HttpResponse:
     found.negotiation = negotiation
     form = IssueDateForm(request.GET)
     query = form.resolved()
-    # Only a date asked for is marked: the history already runs up to today.
+    # Only a date asked for is marked: without one, the page is the whole history.
     table_day = query.as_of if form.cleaned_data.get("as_of") else None
     history = gap_days.load_issue_history(found)
     rounds = list(
