@@ -503,15 +503,14 @@ class ExactAmount:
                 cleaned["value_min"] = cleaned["value_max"] = amount
 
     def _update_errors(self, errors):
-        # A number typed in the box but refused ("ten") is not a number left out: the rules'
-        # "Give a number of hostages" would only repeat the box's own message.
-        if (
-            "amount" in self._errors
-            and hasattr(errors, "error_dict")
-            and self.instance.value_min is None
-            and self.instance.value_max is None
-        ):
-            errors.error_dict.pop("value_min", None)
+        if hasattr(errors, "error_dict") and "value_min" in errors.error_dict:
+            if "amount" in self._errors and self.instance.value_min is None:
+                # A number typed in the box but refused ("ten") is not a number left out: the
+                # rules' "Give a number of hostages" would only repeat the box's own message.
+                del errors.error_dict["value_min"]
+            elif self.cleaned_data.get("amount") is not None and "amount" in self.fields:
+                # The number came from the box: the rules' word on it goes under the box.
+                errors.error_dict["amount"] = errors.error_dict.pop("value_min")
         super()._update_errors(errors)
 
 

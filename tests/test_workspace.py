@@ -167,7 +167,12 @@ def test_a_number_that_is_not_one_gets_one_message(analyst_client):
 def test_a_fraction_of_a_hostage_is_refused(analyst_client):
     response = analyst_client.post(RECORD, new_position_data(amount="1.5"))
     assert response.status_code == 422
-    assert "Hostages are counted in whole numbers." in text_of(response)
+    # Under the box it was typed in, which is marked, not under the empty "At least".
+    amount = re.search(r'<input type="number" name="amount"[^>]*>', response.text).group(0)
+    assert 'aria-invalid="true"' in amount
+    assert re.search(r'_amount_error">Hostages are counted in whole numbers.<', response.text)
+    low = re.search(r'<input type="number" name="value_min"[^>]*>', response.text).group(0)
+    assert "aria-invalid" not in low
     assert not Position.objects.filter(summary="Would free ten").exists()
 
 
