@@ -479,7 +479,8 @@ class LoadReport:
     updated: dict[str, int] = field(default_factory=dict)
     unchanged: dict[str, int] = field(default_factory=dict)
     kept_as_corrected: dict[str, int] = field(default_factory=dict)
-    """Records that differ from the file, left as they are (`keep_existing`)."""
+    """Records corrected in the app that differ from the file, left as they are
+    (`keep_existing`)."""
     kept: int = 0
     """Positions of this negotiation in the database that the file does not list."""
 
@@ -526,6 +527,12 @@ class _Refused(Exception):
     """Unwinds the loading transaction once problems have been recorded."""
 
 
+def corrected_in_app(instance: models.Model) -> bool:
+    """Whether someone changed the record in the app (its history names a user): then it is
+    theirs to keep. A record only the loader ever wrote follows the file."""
+    return hasattr(instance, "history") and instance.history.exclude(history_user=None).exists()
+
+
 class Loader:
     """Saves checked seed entries, validating each object with the models' own rules
     (`full_clean`), and collects problems instead of stopping at the first."""
@@ -533,7 +540,8 @@ class Loader:
     def __init__(self, keep_existing: bool = False) -> None:
         self.problems: list[str] = []
         self.keep_existing = keep_existing
-        """Create what is missing, leave what exists as it is (however the file differs)."""
+        """Create what is missing; of what exists, leave what was corrected in the app as it
+        is (however the file differs), and bring the rest up to the file."""
 
     def save(
         self,
@@ -568,7 +576,7 @@ class Loader:
             if not changed and not changed_sets:
                 report.count(model, "unchanged")
                 return instance
-            if self.keep_existing:  # corrected in the app since: the correction stands
+            if self.keep_existing and corrected_in_app(instance):  # the correction stands
                 report.count(model, "kept_as_corrected")
                 return instance
             for name, value in changed.items():
@@ -630,8 +638,8 @@ def _differs(instance: models.Model, name: str, value: Any) -> bool:
 
 def load_files(paths: Sequence[Path], keep_existing: bool = False) -> list[LoadReport]:
     """Check every file, then load them all in one transaction; raise SeedError on any problem,
-    having saved nothing. With `keep_existing`, records already in the database are left as
-    they are (so that corrections made in the app survive a reload)."""
+    having saved nothing. With `keep_existing`, records corrected in the app are left as they
+    are (so that the corrections survive a reload); the others follow the file."""
     problems: list[str] = []
     seeds = []
     for path in paths:

@@ -17,8 +17,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--keep-existing",
             action="store_true",
-            help="Only create what is missing; leave records already in the database as they "
-            "are (what `make run` does, so that corrections made in the app survive).",
+            help="Leave records corrected in the app as they are, however the file differs "
+            "(what `make run` does, so that the corrections survive); create what is missing "
+            "and bring the rest up to the file.",
         )
 
     def handle(self, *args, paths: list[Path], keep_existing: bool, **options):
