@@ -115,7 +115,7 @@ class AsOfForm(forms.Form):
 
     # What the table shows instead of a value it cannot take, field by field.
     FALLBACKS = {
-        "as_of": "Showing today’s table instead.",
+        "as_of": "Showing today’s positions instead.",
         "known": "Showing every position, reported by then or not.",
     }
 
@@ -203,6 +203,7 @@ class TableQueryForm(GapExportForm):
 
     FALLBACKS = {
         **GapExportForm.FALLBACKS,
+        "as_of": "Showing today’s table instead.",
         "withdrawn": "Leaving out denied and retracted claims.",
     }
     field_order = ["as_of", "known", "withdrawn", "sort"]

@@ -404,7 +404,7 @@ def test_a_package_page_given_a_bad_date_or_switch_says_so(client, seeded):
     assert response.status_code == 400
     page = text_of(response)
     assert (
-        "As of: Enter the date as YYYY-MM-DD, e.g. 2025-04-14. Showing today’s table instead. "
+        "As of: Enter the date as YYYY-MM-DD, e.g. 2025-04-14. Showing today’s positions instead. "
         "Only what had been reported by then: Write “on” or “off”. Showing every position, "
         "reported by then or not."
     ) in page
