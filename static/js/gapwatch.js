@@ -119,6 +119,22 @@
     workingAt = document.activeElement;
   });
 
+  // The table's controls stay while the table is swapped under them: a control marked as
+  // refused, and pointing at a message the new table no longer has, is cleared of both.
+  document.addEventListener("htmx:afterSettle", function () {
+    document.querySelectorAll("[data-replaces-record-forms] [aria-describedby]").forEach(
+      function (control) {
+        var ids = control.getAttribute("aria-describedby").split(" ");
+        var kept = ids.filter(function (id) { return document.getElementById(id); });
+        if (kept.length === ids.length) return;
+        control.setAttribute("aria-describedby", kept.join(" "));
+        if (!kept.some(function (id) { return /_error$/.test(id); })) {
+          control.removeAttribute("aria-invalid");
+        }
+      }
+    );
+  });
+
   // htmx sends nothing from a form the browser finds invalid; say why. A form that sends as
   // its controls change (the gap table's) says it in its [data-problem] element: a bubble would
   // take the focus mid-typing, and the browser then resets the part of a date being typed.

@@ -49,6 +49,22 @@ def test_as_of_control_swaps_the_table_and_the_address_without_reloading(
     expect(page.locator("input[name=as_of]")).to_have_value("2025-04-13")
 
 
+def test_a_refused_order_is_no_longer_marked_once_the_table_is_shown_again(
+    watched_page, live_server, live_seeded
+):
+    page = watched_page
+    open_table(page, live_server, "?as_of=2025-04-14&sort=sideways")
+    sort = page.locator("select[name=sort]")
+    expect(sort).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#id_sort_error")).to_contain_text("Order by")
+    page.fill("input[name=as_of]", "2025-04-13")
+    expect(page.locator("#gap-table caption")).to_contain_text("13 April 2025")
+    expect(page.locator("#id_sort_error")).to_have_count(0)
+    expect(sort).not_to_have_attribute("aria-invalid", "true")
+    described = sort.get_attribute("aria-describedby") or ""
+    assert "id_sort_error" not in described
+
+
 def test_back_button_restores_the_earlier_table(watched_page, live_server, live_seeded):
     page = watched_page
     open_table(page, live_server, "?as_of=2025-04-14")
