@@ -4,10 +4,12 @@ import base64
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.functional import cached_property
 
@@ -457,17 +459,17 @@ class RefusesRepeats:
         same = Position.objects.filter(**record)
         if position.pk is not None:
             same = same.exclude(pk=position.pk)
-        recorded = same.order_by("recorded_at").first()
+        recorded = same.order_by("recorded_at").values_list("recorded_at", flat=True).first()
         if recorded is not None:
-            self.add_error(
-                None,
-                forms.ValidationError(
-                    "This position is already on record, with the same stance, value, date, "
-                    f"source and summary (recorded on {recorded.recorded_at:%-d %B %Y, %H:%M} "
-                    "UTC). Nothing was saved.",
-                    code="already_recorded",
-                ),
-            )
+            self.add_error(None, already_recorded(recorded))
+
+
+def already_recorded(recorded_at) -> forms.ValidationError:
+    return forms.ValidationError(
+        "This position is already on record, with the same stance, value, date, source and "
+        f"summary (recorded on {recorded_at:%-d %B %Y, %H:%M} UTC). Nothing was saved.",
+        code="already_recorded",
+    )
 
 
 class DateFromReport:
@@ -779,7 +781,7 @@ class ReportSourceForm(forms.Form):
         self.fields["source"].offer()
 
 
-class ReportPositionForm(RefusesRepeats, DateFromReport, ExactAmount, ModelRulesForm):
+class ReportPositionForm(DateFromReport, ExactAmount, ModelRulesForm):
     """One position in a new report: any actor, any issue of the negotiation."""
 
     amount = forms.DecimalField(
@@ -910,6 +912,33 @@ class BaseReportFormSet(forms.BaseModelFormSet):
                     code="repeated",
                 )
             seen[key] = number
+        self.refuse_positions_on_record()
+
+    def refuse_positions_on_record(self) -> None:
+        """Rows that repeat a position already on record (a report picked from the record,
+        sent again), found in one query for all rows rather than one per row."""
+        from negotiations.models import Position
+
+        rows = {
+            tuple(getattr(form.instance, name) for name in SAME_RECORD): form
+            for form in self.forms
+            if form.has_changed() and form.is_valid() and form.instance.source_id is not None
+        }
+        if not rows:
+            return
+        matching = Q()
+        for key in rows:
+            matching |= Q(**dict(zip(SAME_RECORD, key, strict=True)))
+        first_recorded: dict[tuple, Any] = {}
+        for *key, recorded_at in (
+            Position.objects.filter(matching)
+            .order_by("recorded_at")
+            .values_list(*SAME_RECORD, "recorded_at")
+        ):
+            first_recorded.setdefault(tuple(key), recorded_at)
+        for key, form in rows.items():
+            if key in first_recorded:  # Decimal("9.00") == Decimal("9"), and hashes alike
+                form.add_error(None, already_recorded(first_recorded[key]))
 
 
 def report_formset_class():

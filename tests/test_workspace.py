@@ -786,6 +786,13 @@ def test_a_report_already_on_record_is_picked_rather_than_typed_in_again(analyst
     assert repeat.status_code == 422
     assert "This position is already on record" in text_of(repeat)
     assert Position.objects.filter(summary="Twelve").count() == 1
+    # Every row of the report is looked up in one query, not one per row.
+    again = {k: v for k, v in report_data(three_rows()).items() if not k.startswith("source-")}
+    with CaptureQueriesContext(connection) as captured:
+        response = analyst_client.post(url, {**again, "report-source": wire.pk})
+    assert text_of(response).count("This position is already on record") == 3
+    lookups = [q for q in captured if '"negotiations_position"."summary" = ' in q["sql"]]
+    assert len(lookups) == 1
 
 
 def test_a_report_without_positions_is_refused_in_plain_words(analyst_client):
