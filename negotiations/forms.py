@@ -272,13 +272,16 @@ class SourcePicker(forms.ModelChoiceField):
 
         super().__init__(queryset=Source.objects.all(), **kwargs)
 
-    def offer(self, selected=None, *, new_one_below: bool = True) -> None:
-        """Offer the recent sources; `new_one_below` when the form has a new source's fields."""
+    def offer(self, *wanted, new_one_below: bool = True) -> None:
+        """Offer the recent sources, and any `wanted` ones (the current choice, a report the
+        analyst typed in again) older than those; `new_one_below` when the form has a new
+        source's fields."""
         from negotiations.models import Source
 
         recent = list(Source.objects.order_by("-published_on", "-id")[:RECENT_SOURCES])
-        if selected is not None and selected not in recent:
-            recent.insert(0, selected)
+        for source in reversed(wanted):
+            if source is not None and source not in recent:
+                recent.insert(0, source)
         prompt = "— pick a source, or add a new one below —" if new_one_below else "— none —"
         self.widget.choices = [("", prompt)] + [
             (source.pk, source_label(source)) for source in recent
@@ -306,6 +309,8 @@ class NewSourceForm(forms.ModelForm):
     def __init__(self, *args, required: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.required = required
+        self.recorded = None
+        """The source on record that this report repeats, once checked."""
         self.fields["published_on"].validators.append(check_not_future)
         if not required:
             for field in self.fields.values():
@@ -337,7 +342,7 @@ class NewSourceForm(forms.ModelForm):
             and cleaned.get("published_on")
             and (self.instance.pk is None or typed & set(self.changed_data))
         ):
-            recorded = self.recorded_as(outlet, headline, cleaned["published_on"])
+            recorded = self.recorded = self.recorded_as(outlet, headline, cleaned["published_on"])
             if recorded is not None and self.instance.pk is None:
                 self.add_error(
                     None,
@@ -778,7 +783,14 @@ class ReportSourceForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["source"].offer()
+        self.fields["source"].offer(self.picked())
+
+    def picked(self):
+        """The source the form was sent with, if it is one (offered even when not recent)."""
+        try:
+            return self.fields["source"].clean(self.data.get(self.add_prefix("source")))
+        except forms.ValidationError:
+            return None
 
 
 class ReportPositionForm(DateFromReport, ExactAmount, ModelRulesForm):

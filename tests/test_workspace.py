@@ -795,6 +795,45 @@ def test_a_report_already_on_record_is_picked_rather_than_typed_in_again(analyst
     assert len(lookups) == 1
 
 
+def test_the_report_on_record_named_is_in_the_menu_even_when_it_is_not_recent(
+    analyst_client, monkeypatch
+):
+    from negotiations import forms as position_forms
+
+    monkeypatch.setattr(position_forms, "RECENT_SOURCES", 1)  # the menu: the newest source only
+    old = Source.objects.create(
+        slug="old-wire",
+        outlet="Wire",
+        headline="An early word",
+        published_on="2025-04-01",
+        grade="B",
+    )
+    option = f'<option value="{old.pk}">Wire, 1 Apr 2025: An early word (B)</option>'
+    url = reverse("negotiations:new_report", args=[SEED_SLUG])
+    assert option not in analyst_client.get(url).text
+    rows = [{**row, "stated_on": "2025-04-01"} for row in three_rows()]
+    typed = report_data(rows) | {
+        "source-headline": "An early word",
+        "source-published_on": "2025-04-01",
+    }
+    again = analyst_client.post(url, typed)
+    assert "This report is already on record: Wire, 1 Apr 2025: An early word (B)" in text_of(again)
+    assert option in again.text
+    # Picked, with a problem elsewhere, it stays in the menu, chosen.
+    picked = {k: v for k, v in typed.items() if not k.startswith("source-")}
+    bad = analyst_client.post(url, picked | {"report-source": old.pk, "positions-0-amount": "x"})
+    assert bad.status_code == 422
+    assert f'<option value="{old.pk}" selected>Wire, 1 Apr 2025: An early word' in bad.text
+    # On + Record too.
+    data = new_position_data(source="", stated_on="2025-04-01") | {
+        "new-source-outlet": "wire",
+        "new-source-headline": "an early word",
+        "new-source-published_on": "2025-04-01",
+        "new-source-grade": "B",
+    }
+    assert option in analyst_client.post(RECORD, data).text
+
+
 def test_a_report_without_positions_is_refused_in_plain_words(analyst_client):
     empty_row = {"stated_on": "", "credibility": ""}
     response = analyst_client.post(

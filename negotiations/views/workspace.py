@@ -125,6 +125,8 @@ def record_position(request: HttpRequest, slug: str, issue: str, actor: str) -> 
             return updated_row(request, negotiation, position, table_form)
         messages.success(request, f"Recorded: {position}.")
         return redirect(table_url(negotiation, query_string(request), f"issue-{found_issue.slug}"))
+    if new_source.recorded is not None:  # the report typed in again: in the menu, to be picked
+        form.fields["source"].offer(form.cleaned_data.get("source"), new_source.recorded)
     context = {
         "negotiation": negotiation,
         "issue": found_issue,
@@ -536,6 +538,8 @@ def new_report(request: HttpRequest, slug: str) -> HttpResponse:
                 else f"Saved the report from {source.outlet} with {positions}.",
             )
             return redirect(table_url(negotiation))
+    if source_form.recorded is not None:  # the report typed in again: in the menu, to be picked
+        picker.fields["source"].offer(picked, source_form.recorded)
     context = {
         "negotiation": negotiation,
         "picker": picker,
