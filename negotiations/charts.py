@@ -219,6 +219,11 @@ class HistoryPoint:
     label: str
 
 
+def label_anchor_at(x: float) -> str:
+    """A label in the chart's right half runs leftwards from `x`, so that it stays inside."""
+    return "end" if x > (H_LEFT + H_RIGHT) / 2 else "start"
+
+
 @dataclass(frozen=True)
 class DayMarker:
     """A vertical line at one day: the date of the gap table the reader came from."""
@@ -228,7 +233,7 @@ class DayMarker:
 
     @property
     def label_anchor(self) -> str:
-        return "end" if self.x > (H_LEFT + H_RIGHT) / 2 else "start"
+        return label_anchor_at(self.x)
 
     @property
     def label_x(self) -> float:
@@ -243,8 +248,8 @@ class RoundBand:
 
     @property
     def label_anchor(self) -> str:
-        """A band in the right half is labelled leftwards from its end, inside the chart."""
-        return "end" if self.x > (H_LEFT + H_RIGHT) / 2 else "start"
+        """A band in the right half is labelled leftwards from its end."""
+        return label_anchor_at(self.x)
 
     @property
     def label_x(self) -> float:

@@ -86,6 +86,11 @@ SAME_RECORD = (
 )
 
 
+def is_whole(number) -> bool:
+    """No fraction (or no number at all): what an issue counted in whole numbers takes."""
+    return number is None or Decimal(number) == Decimal(number).to_integral_value()
+
+
 def one_line(value: str) -> None:
     # Control characters (C0 and C1, with tab, CR, LF and NEL) and the Unicode line and
     # paragraph separators.
@@ -384,7 +389,7 @@ class Issue(Versioned):
                     value
                     for pair in self.positions.values_list("value_min", "value_max")
                     for value in pair
-                    if value is not None and value != value.to_integral_value()
+                    if not is_whole(value)
                 ),
                 None,
             )
@@ -1087,9 +1092,8 @@ class Position(Versioned):
         if issue.kind == IssueKind.QUANTITY:
             if not has_quantity:
                 add("value_min", f"Give a number of {issue.unit}, or one end of a range.")
-            elif issue.whole_numbers and any(
-                value is not None and Decimal(value) != Decimal(value).to_integral_value()
-                for value in (self.value_min, self.value_max)
+            elif issue.whole_numbers and not all(
+                is_whole(value) for value in (self.value_min, self.value_max)
             ):
                 add("value_min", f"{issue.unit.capitalize()} are counted in whole numbers.")
             elif (

@@ -198,7 +198,7 @@ def issue_history(request: HttpRequest, slug: str, issue: str) -> HttpResponse:
     form = IssueDateForm(request.GET)
     query = form.resolved()
     # Only a date asked for is marked: without one, the page is the whole history.
-    table_day = query.as_of if form.cleaned_data.get("as_of") else None
+    table_day = form.cleaned_data.get("as_of")
     history = gap_days.load_issue_history(found)
     rounds = list(
         Round.objects.filter(negotiation=negotiation)
