@@ -4,12 +4,10 @@ import base64
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.functional import cached_property
 
@@ -454,17 +452,16 @@ class RefusesRepeats:
             return
         from negotiations.models import Position
 
-        record = {name: getattr(position, name) for name in SAME_RECORD}
+        record = tuple(getattr(position, name) for name in SAME_RECORD)
+        others = Position.objects.all()
         if position.pk is not None:
             # A correction that leaves what makes the record the same (credibility, conditions…)
             # is no new repeat, even of a twin recorded before this rule.
-            stored = Position.objects.filter(pk=position.pk).values(*SAME_RECORD).first()
+            stored = Position.objects.filter(pk=position.pk).values_list(*SAME_RECORD).first()
             if stored == record:
                 return
-        same = Position.objects.filter(**record)
-        if position.pk is not None:
-            same = same.exclude(pk=position.pk)
-        recorded = same.order_by("recorded_at").values_list("recorded_at", flat=True).first()
+            others = others.exclude(pk=position.pk)
+        recorded = others.first_recorded([record]).get(record)
         if recorded is not None:
             self.add_error(None, already_recorded(recorded))
 
@@ -936,21 +933,10 @@ class BaseReportFormSet(forms.BaseModelFormSet):
             for form in self.forms
             if form.has_changed() and form.is_valid() and form.instance.source_id is not None
         }
-        if not rows:
-            return
-        matching = Q()
-        for key in rows:
-            matching |= Q(**dict(zip(SAME_RECORD, key, strict=True)))
-        first_recorded: dict[tuple, Any] = {}
-        for *key, recorded_at in (
-            Position.objects.filter(matching)
-            .order_by("recorded_at")
-            .values_list(*SAME_RECORD, "recorded_at")
-        ):
-            first_recorded.setdefault(tuple(key), recorded_at)
-        for key, form in rows.items():
-            if key in first_recorded:  # Decimal("9.00") == Decimal("9"), and hashes alike
-                form.add_error(None, already_recorded(first_recorded[key]))
+        on_record = Position.objects.first_recorded(rows)
+        for record, form in rows.items():
+            if record in on_record:
+                form.add_error(None, already_recorded(on_record[record]))
 
 
 def report_formset_class():

@@ -362,10 +362,9 @@ def mark_already_recorded(plan: ImportPlan) -> None:
     if not new_rows:
         return
     on_record = set(
-        Position.objects.filter(
-            issue_id__in={row.position.issue_id for row in new_rows},
-            stated_on__in={row.position.stated_on for row in new_rows},
-        ).values_list(*SAME_RECORD)
+        Position.objects.first_recorded(
+            tuple(getattr(row.position, name) for name in SAME_RECORD) for row in new_rows
+        )
     )
     for row in new_rows:
         key = tuple(getattr(row.position, name) for name in SAME_RECORD)

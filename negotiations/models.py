@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from django.conf import settings
@@ -715,6 +715,28 @@ class PositionQuerySet(models.QuerySet):
             # run each pair's probe twice (once to make the ids unique, once to fetch the row).
             return self.filter(EqualsAny(F("pk"), ArraySubquery(pairs)))
         return self.filter(pk__in=pairs)
+
+    def first_recorded(self, records: Iterable[tuple]) -> dict[tuple, dt.datetime]:
+        """Of `records` (values of SAME_RECORD's fields), those a stored position already
+        holds, each with when it was first recorded: the "already on record" of the importer
+        and the forms. One query, narrowed to the records' issues and dates."""
+        wanted = set(records)
+        if not wanted:
+            return {}
+        issue_at, date_at = SAME_RECORD.index("issue_id"), SAME_RECORD.index("stated_on")
+        stored = (
+            self.filter(
+                issue_id__in={record[issue_at] for record in wanted},
+                stated_on__in={record[date_at] for record in wanted},
+            )
+            .order_by("recorded_at")
+            .values_list(*SAME_RECORD, "recorded_at")
+        )
+        found: dict[tuple, dt.datetime] = {}
+        for *record, recorded_at in stored:
+            if tuple(record) in wanted:  # Decimal("9.00") == Decimal("9"), and hashes alike
+                found.setdefault(tuple(record), recorded_at)
+        return found
 
     def history_rows(
         self, issue: Issue, columns: Sequence[str], since: dt.date | None = None

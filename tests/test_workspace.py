@@ -791,7 +791,7 @@ def test_a_report_already_on_record_is_picked_rather_than_typed_in_again(analyst
     with CaptureQueriesContext(connection) as captured:
         response = analyst_client.post(url, {**again, "report-source": wire.pk})
     assert text_of(response).count("This position is already on record") == 3
-    lookups = [q for q in captured if '"negotiations_position"."summary" = ' in q["sql"]]
+    lookups = [q for q in captured if '"negotiations_position"."stated_on" IN' in q["sql"]]
     assert len(lookups) == 1
 
 
