@@ -208,6 +208,17 @@ class TableQueryForm(GapExportForm):
     }
     field_order = ["as_of", "known", "withdrawn", "sort"]
 
+    # What the table's links carry to other pages: its date to every page, its order too to
+    # its files, and everything it shows to itself (the parts that refresh, the record forms).
+    LINKS = {
+        "date_query": ("as_of", "known"),
+        "export_query": ("as_of", "known", "sort"),
+        "table_query": ("as_of", "known", "withdrawn", "sort"),
+    }
+
+    def link_queries(self) -> dict[str, str]:
+        return {link: self.query_string(*names) for link, names in self.LINKS.items()}
+
     withdrawn = QuerySwitch(label="Show denied and retracted claims")
 
 
@@ -780,14 +791,12 @@ class ReportSourceForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["source"].offer(self.picked())
+        self.fields["source"].offer(self.picked)
 
+    @cached_property
     def picked(self):
         """The source the form was sent with, if it is one (offered even when not recent)."""
-        try:
-            return self.fields["source"].clean(self.data.get(self.add_prefix("source")))
-        except forms.ValidationError:
-            return None
+        return self.cleaned_data.get("source") if self.is_valid() else None
 
 
 class ReportPositionForm(DateFromReport, ExactAmount, ModelRulesForm):

@@ -98,10 +98,7 @@ def gap_table(request: HttpRequest, slug: str) -> HttpResponse:
         "packages": snapshot.load_packages(table),
         "section": "table",
         "can_record": request.user.has_perms(RECORDING),
-        # What links to other pages carry: the table's date, and for its files its order too.
-        "date_query": form.query_string("as_of", "known"),
-        "export_query": form.query_string("as_of", "known", "sort"),
-        "table_query": form.query_string("as_of", "known", "withdrawn", "sort"),
+        **form.link_queries(),
     }
     template = "negotiations/gap_table.html"
     if request.htmx and not request.htmx.history_restore_request:

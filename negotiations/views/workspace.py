@@ -167,8 +167,7 @@ def updated_row(request, negotiation, saved: Position, table_form) -> HttpRespon
             "participant": participant,
             "query": query,
             "can_record": True,
-            "date_query": table_form.query_string("as_of", "known"),
-            "table_query": table_form.query_string("as_of", "known", "withdrawn", "sort"),
+            **table_form.link_queries(),
             "saved": saved,
             "not_shown": snapshot.why_not_shown(saved, shown, query.as_of, query.known_by),
         },
@@ -508,7 +507,7 @@ def new_report(request: HttpRequest, slug: str) -> HttpResponse:
         return add_report_row(request, negotiation, ReportFormSet)
     data = drafts.sent(request)
     picker = ReportSourceForm(data, prefix="report")
-    picked = picker.cleaned_data.get("source") if picker.is_valid() else None
+    picked = picker.picked
     source_form = NewSourceForm(data, prefix="source", required=picked is None)
     formset = ReportFormSet(data, prefix="positions", negotiation=negotiation)
     if request.method == "POST":
