@@ -15,6 +15,7 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import IntegrityError, models, transaction
 
 from negotiations import gaps
+from negotiations.models import refused_as_repeat
 
 # Fields that are bookkeeping, not content: never shown as "what changed".
 BOOKKEEPING = {
@@ -200,6 +201,11 @@ def restore(version, current: models.Model | None, expected_version: int | None)
                         [pk for pk in attendee_ids(version) if pk in still_there]
                     )
         except IntegrityError as problem:
+            if refused_as_repeat(problem):
+                raise RestoreRefused(
+                    "That version is the same as a position on record now (the same stance, "
+                    "value, date, source and summary); restoring it would record it twice."
+                ) from None
             raise RestoreRefused(f"The database refused that version: {problem}") from None
     return restored
 

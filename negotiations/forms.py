@@ -8,12 +8,13 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.db import IntegrityError
 from django.utils import timezone
 from django.utils.functional import cached_property
 
 from negotiations.gaps import format_number
 from negotiations.models import EARLIEST_DATE as EARLIEST
-from negotiations.models import SAME_RECORD, not_before_1900
+from negotiations.models import SAME_RECORD, not_before_1900, refused_as_repeat
 
 
 class DateInput(forms.DateInput):
@@ -458,29 +459,36 @@ class RefusesRepeats:
 
     def validate_unique(self):
         super().validate_unique()
+        if not self._errors:
+            self.refuse_if_on_record()
+
+    def refuse_if_on_record(self) -> bool:
         position = self.instance
-        if self._errors or position.source_id is None:  # a new source: nothing cites it yet
-            return
+        if position.source_id is None:  # a new source: nothing cites it yet
+            return False
         from negotiations.models import Position
 
         record = tuple(getattr(position, name) for name in SAME_RECORD)
-        others = Position.objects.all()
-        if position.pk is not None:
-            # A correction that leaves what makes the record the same (credibility, conditions…)
-            # is no new repeat, even of a twin recorded before this rule.
-            stored = Position.objects.filter(pk=position.pk).values_list(*SAME_RECORD).first()
-            if stored == record:
-                return
-            others = others.exclude(pk=position.pk)
+        others = Position.objects.exclude(pk=position.pk) if position.pk else Position.objects
         recorded = others.first_recorded([record]).get(record)
         if recorded is not None:
             self.add_error(None, already_recorded(recorded))
+        return recorded is not None
+
+    def refuse_repeat(self, error: IntegrityError) -> None:
+        """The database refused the save as a repeat the check could not see yet (the same
+        form sent twice at once): say so as the check would have. Any other error goes on."""
+        if not refused_as_repeat(error):
+            raise error
+        if not self.refuse_if_on_record():  # the position it repeated was deleted meanwhile
+            self.add_error(None, already_recorded(None))
 
 
-def already_recorded(recorded_at) -> forms.ValidationError:
+def already_recorded(recorded_at: dt.datetime | None) -> forms.ValidationError:
+    when = f" (recorded on {recorded_at:%-d %B %Y, %H:%M} UTC)" if recorded_at else ""
     return forms.ValidationError(
         "This position is already on record, with the same stance, value, date, source and "
-        f"summary (recorded on {recorded_at:%-d %B %Y, %H:%M} UTC). Nothing was saved.",
+        f"summary{when}. Nothing was saved.",
         code="already_recorded",
     )
 
@@ -946,6 +954,16 @@ class BaseReportFormSet(forms.BaseModelFormSet):
         for record, form in rows.items():
             if record in on_record:
                 form.add_error(None, already_recorded(on_record[record]))
+
+    def refuse_repeats(self, error: IntegrityError) -> None:
+        """The database refused the report because a row is already on record, recorded by
+        someone else since the check (the report sent twice at once): mark the rows as the
+        check would have. Any other error goes on."""
+        if not refused_as_repeat(error):
+            raise error
+        self.refuse_positions_on_record()
+        if self.is_valid():  # the position it repeated was deleted meanwhile
+            self._non_form_errors.append(already_recorded(None))
 
 
 def report_formset_class():

@@ -33,6 +33,7 @@ from negotiations.models import (
     ScaleOption,
     Source,
     moment_on_record,
+    refused_as_repeat,
 )
 from negotiations.spreadsheets import POSITION_HEADER, POSITION_TEXT_COLUMNS, restore
 
@@ -353,27 +354,39 @@ def plan_import(
 
 # What makes two positions the same record: a row without an id that repeats one of these is
 # a position already on record, not a new one (say, the same file imported twice).
+SAME_RECORD_FIELDS = {name.removesuffix("_id") for name in SAME_RECORD}
 
 
 def mark_already_recorded(plan: ImportPlan) -> None:
-    """Plan new rows that repeat a stored position, or an earlier new row of the file, as
-    "recorded": importing them would store the same statement twice. One query."""
-    new_rows = [row for row in plan.rows if row.action == "new"]
-    if not new_rows:
+    """Plan new rows that repeat a stored position, or an earlier row of the file, as
+    "recorded": importing them would store the same statement twice. Refuse a change that
+    would make a position the same as another. One query."""
+    checked = [
+        row
+        for row in plan.rows
+        if row.action == "new"
+        or (row.action == "update" and any(c.field in SAME_RECORD_FIELDS for c in row.changes))
+    ]
+    if not checked:
         return
     on_record = set(
         Position.objects.first_recorded(
-            tuple(getattr(row.position, name) for name in SAME_RECORD) for row in new_rows
+            tuple(getattr(row.position, name) for name in SAME_RECORD) for row in checked
         )
     )
-    for row in new_rows:
+    for row in checked:
         key = tuple(getattr(row.position, name) for name in SAME_RECORD)
         if row.position.source_id is None:  # a source new in this file: known by its slug
             key += (row.position.source.slug,)
-        if key in on_record:
+        if key not in on_record:
+            on_record.add(key)
+        elif row.action == "new":
             row.action = "recorded"
         else:
-            on_record.add(key)
+            row.error(
+                "this change would make the position the same as another one, on record or "
+                "earlier in the file (the same stance, value, date, source and summary)"
+            )
 
 
 def plan_row(line, row, lookups, plan, target, seen_uids, now, index) -> RowPlan:
@@ -631,6 +644,13 @@ def apply_import(plan: ImportPlan, user=None) -> ImportResult:
             ]
         ) from None
     except IntegrityError as problem:
+        if refused_as_repeat(problem):
+            raise ImportRefused(
+                [
+                    "A position of the file was recorded by someone else since the preview; "
+                    "check the file again."
+                ]
+            ) from None
         raise ImportRefused([f"The database refused the import: {problem}"]) from None
     return ImportResult(
         created=plan.count("new"),

@@ -24,9 +24,9 @@ from django.core.validators import (
     RegexValidator,
     URLValidator,
 )
-from django.db import connection, models
-from django.db.models import F, Q
-from django.db.models.functions import Length, RowNumber
+from django.db import IntegrityError, connection, models
+from django.db.models import F, Q, Value
+from django.db.models.functions import Cast, Coalesce, Length, RowNumber
 from django.db.models.lookups import Exact, Lookup
 from django.urls import reverse
 from django.utils import timezone
@@ -84,6 +84,12 @@ SAME_RECORD = (
     "source_id",
     "summary",
 )
+
+
+def refused_as_repeat(error: IntegrityError) -> bool:
+    """Whether the database refused a save because the position is already on record
+    (Position's constraint position_recorded_once)."""
+    return "position_recorded_once" in str(error)
 
 
 def is_whole(number) -> bool:
@@ -1011,6 +1017,26 @@ class Position(Versioned):
                 | Q(status_changed_on__gte=F("stated_on")),
                 name="position_status_changes_after_statement",
                 violation_error_message="A status cannot change before the position was stated.",
+            ),
+            # "Already on record" (SAME_RECORD), for the requests the forms' check cannot see: two
+            # saves of one report at once. A unique index counts empty values as all different,
+            # so an empty value reads as one no position holds (quantities are never negative).
+            models.UniqueConstraint(
+                F("issue"),
+                F("participant"),
+                F("stance"),
+                Coalesce("value_min", Value(-1), output_field=models.DecimalField()),
+                Coalesce("value_max", Value(-1), output_field=models.DecimalField()),
+                Coalesce(Cast("value_bool", models.IntegerField()), Value(-1)),
+                Coalesce("value_option", Value(0)),
+                F("stated_on"),
+                F("source"),
+                F("summary"),
+                name="position_recorded_once",
+                violation_error_message=(
+                    "This position is already on record, with the same stance, value, date, "
+                    "source and summary."
+                ),
             ),
         ]
 

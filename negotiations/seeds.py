@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import tomli_w
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
@@ -620,7 +620,13 @@ def validate_unique_constraints(instance: models.Model) -> None:
     for model, constraints in instance.get_constraints():
         for constraint in constraints:
             if isinstance(constraint, models.UniqueConstraint):
-                constraint.validate(model, instance)
+                try:
+                    constraint.validate(model, instance)
+                except ValidationError as error:
+                    if hasattr(error, "error_dict"):
+                        raise
+                    # One over expressions, not fields, names no field: the entry's own fault.
+                    raise ValidationError({NON_FIELD_ERRORS: error.error_list}) from None
 
 
 def _differs(instance: models.Model, name: str, value: Any) -> bool:
@@ -871,7 +877,8 @@ def _load(loader: Loader, seed: SeedFile) -> LoadReport:
                 "recorded_at": entry["recorded_at"] or loaded_at + dt.timedelta(microseconds=index)
             },
         )
-    _keep_file_order_of_ties(seed, report)
+    if not loader.problems:  # a position refused leaves a tie to order without it
+        _keep_file_order_of_ties(seed, report)
     report.kept = Position.objects.for_negotiation(negotiation).count() - len(listed)
     return report
 

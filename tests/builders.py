@@ -109,3 +109,14 @@ def package(negotiation: Negotiation, proposer: Participant, source: Source, **f
         stated_on=fields.pop("stated_on", DAY),
         **fields,
     )
+
+
+def copy_of(position: Position, **changes) -> Position:
+    """A second position with `position`'s fields (a new id), `changes` aside: stored as is, no
+    check on the way, as a shell or another path could."""
+    fields = {
+        field.attname: getattr(position, field.attname)
+        for field in Position._meta.concrete_fields
+        if field.attname not in ("id", "uid")
+    }
+    return Position.objects.create(**(fields | changes))

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import reverse
 
 from negotiations.models import Issue, Negotiation, Position, StoredGapHistory
+from tests import builders
 
 
 @pytest.fixture
@@ -89,8 +90,6 @@ def changed(editor_client, instance, **changes):
 
 
 def other_talks(seeded):
-    from tests import builders
-
     other = builders.negotiation("other-talks")
     return other, builders.participant(other, "hamas")
 
@@ -165,6 +164,18 @@ def test_admin_form_shows_the_models_validation(editor_client):
     assert position.value_max == 9
 
 
+def test_admin_refuses_a_change_that_makes_a_position_repeat_another(editor_client):
+    nine = Position.objects.get(summary="Raised the number it would free to nine")
+    copy = builders.copy_of(nine, summary="Nine, in other words")
+    response = changed(editor_client, copy, summary=nine.summary)
+    assert response.status_code == 200
+    assert (
+        "This position is already on record, with the same stance, value, date, source and summary."
+    ) in response.content.decode()
+    copy.refresh_from_db()
+    assert copy.summary == "Nine, in other words"
+
+
 def test_position_list_filters_by_negotiation_and_stance(editor_client, seeded):
     response = editor_client.get(
         reverse("admin:negotiations_position_changelist"),
@@ -184,8 +195,6 @@ def test_scale_options_in_use_and_issues_with_options_are_explained_not_a_500(
     editor_client, seeded
 ):
     from negotiations.models import ScaleOption
-    from tests import builders
-
     used = ScaleOption.objects.filter(positions__isnull=False).first()
     other = builders.issue(seeded, "another-scale", kind="scale", options=("low", "high"))
     response = changed(editor_client, used, issue=other.pk)

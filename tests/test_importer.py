@@ -305,3 +305,31 @@ def test_rows_citing_different_new_sources_are_different_positions(client, seede
     plan = plan_import(to_csv([citing("axios-1"), citing("axios-2")]))
     assert [row.action for row in plan.rows] == ["new", "new"]
     assert apply_import(plan).created == 2
+
+
+def test_a_change_that_would_make_a_position_repeat_another_is_refused(client, seeded):
+    original = new_row(client)
+    apply_import(plan_import(to_csv([original | {"summary": "Another wording"}])))
+    reworded = next(r for r in rows_of(exported(client)) if r["summary"] == "Another wording")
+    made_the_same = reworded | {"summary": original["summary"]}
+    plan = plan_import(to_csv([made_the_same]))
+    assert plan.messages() == [
+        "line 2: this change would make the position the same as another one, on record or "
+        "earlier in the file (the same stance, value, date, source and summary)"
+    ]
+    # A change to anything else of it is an update like any other.
+    assert plan_import(to_csv([reworded | {"credibility": "6"}])).update_count == 1
+
+
+def test_a_position_recorded_by_someone_else_since_the_preview_refuses_the_import(client, seeded):
+    rows = [new_row(client, summary="Ten now", value_min="10", value_max="10")]
+    plan = plan_import(to_csv(rows))
+    apply_import(plan_import(to_csv(rows)))  # another analyst, the same file, first
+    before = Position.objects.count()
+    with pytest.raises(ImportRefused) as refused:
+        apply_import(plan)
+    assert refused.value.messages == [
+        "A position of the file was recorded by someone else since the preview; check the "
+        "file again."
+    ]
+    assert Position.objects.count() == before

@@ -2,6 +2,7 @@
 with rows the new rules refuse. Each test migrates a SQLite file of its own, in a subprocess."""
 
 import sqlite3
+import uuid
 from pathlib import Path
 
 from tests.test_security import manage
@@ -64,3 +65,38 @@ def test_dates_before_1900_stop_the_migration_with_a_list_to_correct(tmp_path):
         result.stderr
     )
     assert "Source 1: published_on = 0025-04-14" in result.stderr
+
+
+COPY_UID = uuid.UUID("00000000-0000-4000-8000-000000000001")
+
+
+def test_a_position_on_record_twice_stops_the_migration_with_both_uids(tmp_path):
+    env, path = migrated_to_0007_with_the_seed(tmp_path)
+    with sqlite3.connect(path) as database:
+        columns = [row[1] for row in database.execute("PRAGMA table_info(negotiations_position)")]
+        copied = ", ".join(
+            f"'{COPY_UID.hex}'" if name == "uid" else name for name in columns if name != "id"
+        )
+        database.execute(
+            f"INSERT INTO negotiations_position ({', '.join(c for c in columns if c != 'id')})"
+            f" SELECT {copied} FROM negotiations_position WHERE id = 1"
+        )
+        (first_uid,) = database.execute(
+            "SELECT uid FROM negotiations_position WHERE id = 1"
+        ).fetchone()
+    result = manage("migrate", **env)
+    assert result.returncode != 0
+    assert "1 position is on record more than once" in result.stderr
+    assert f"{uuid.UUID(first_uid)}, {COPY_UID}" in result.stderr
+    assert "Nothing was changed." in result.stderr
+    with sqlite3.connect(path) as database:
+        assert database.execute(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'position_recorded_once'"
+        ).fetchone() == (0,)
+        database.execute("DELETE FROM negotiations_position WHERE uid = ?", (COPY_UID.hex,))
+    result = manage("migrate", **env)
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(path) as database:
+        assert database.execute(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'position_recorded_once'"
+        ).fetchone() == (1,)

@@ -6,9 +6,10 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
-from negotiations.models import Actor, Issue, Participant, Position, Round, Source
+from negotiations.models import SAME_RECORD, Actor, Issue, Participant, Position, Round, Source
 from tests import builders
 
 pytestmark = pytest.mark.django_db
@@ -102,6 +103,78 @@ def test_database_refuses_a_fraction_where_an_issue_counts_in_whole_numbers(talk
     # A yes/no or a scale is never counted so.
     issues = Issue.objects.filter(pk=talks["end_of_war"].pk)
     refused(lambda: issues.update(whole_numbers=True))
+
+
+def test_database_refuses_a_position_on_record_twice_whatever_kind_of_value(talks):
+    """The same actor, issue, stance, value, date, source and summary (SAME_RECORD), empty
+    values included: a unique index alone would count empty ones as all different."""
+    hamas, source = talks["hamas"], talks["source"]
+    kinds = [
+        (talks["hostages"], {"amount": 9}),  # the fixture's offer
+        (talks["hostages"], {"low": 30}),  # an open range: no upper end
+        (talks["end_of_war"], {"yes": False}),
+        (talks["withdrawal"], {"option": "partial"}),
+        (talks["notes"], {}),  # no value at all
+    ]
+    for issue, value in kinds[1:]:
+        builders.position(hamas, issue, source, **value)
+    for issue, value in kinds:
+        message = refused(
+            lambda issue=issue, value=value: builders.position(
+                hamas,
+                issue,
+                source,
+                credibility=5,
+                **value,  # credibility does not count
+            )
+        )
+        assert "position_recorded_once" in message
+    assert Position.objects.count() == len(kinds)
+    # 9.00 is the 9 on record.
+    message = refused(
+        lambda: builders.copy_of(
+            talks["offer"], value_min=Decimal("9.00"), value_max=Decimal("9.00")
+        )
+    )
+    assert "position_recorded_once" in message
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"participant": "israel"},
+        {"stance": "demand"},
+        {"amount": 10},
+        {"low": 9},  # 9 or more is not exactly 9
+        {"stated_on": dt.date(2025, 4, 13)},
+        {"summary": "Another wording"},
+        {"source": "other"},
+    ],
+    ids=lambda change: next(iter(change)),
+)
+def test_database_takes_a_position_that_differs_in_any_of_what_makes_it_the_same(talks, change):
+    fields = {"summary": talks["offer"].summary, "amount": 9}
+    if "low" in change:
+        del fields["amount"]
+    if change.get("source") == "other":
+        change = {"source": builders.source("other")}
+    fields |= change
+    participant = talks[fields.pop("participant", "hamas")]
+    builders.position(
+        participant, talks["hostages"], fields.pop("source", talks["source"]), **fields
+    )
+    assert Position.objects.count() == 2
+
+
+def test_the_database_and_the_forms_agree_on_what_makes_a_position_the_same():
+    (constraint,) = [c for c in Position._meta.constraints if c.name == "position_recorded_once"]
+
+    def columns(expression) -> set[str]:
+        if isinstance(expression, F):
+            return {Position._meta.get_field(expression.name).attname}
+        return set().union(*map(columns, expression.get_source_expressions()))
+
+    assert set().union(*map(columns, constraint.expressions)) == set(SAME_RECORD)
 
 
 def test_database_refuses_a_number_on_a_yes_no_issue(talks):

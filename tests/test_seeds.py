@@ -396,6 +396,20 @@ def test_two_identical_positions_need_an_id_to_tell_them_apart(tmp_path, db):
     assert any("give one of them an id" in problem for problem in problems), problems
 
 
+def test_two_identical_positions_with_ids_of_their_own_are_refused(tmp_path, db):
+    """Ids tell them apart in the file, but they are the same statement on record twice."""
+    first = MINIMAL.index("[[positions]]")
+    copy = MINIMAL[first : MINIMAL.index("[[positions]]", first + 1)]
+    ids = [f'id = "00000000-0000-4000-8000-00000000000{n}"\n' for n in (1, 2)]
+    text = MINIMAL.replace(copy, copy + ids[0], 1) + "\n" + copy + ids[1]
+    problems = problems_of(write(tmp_path, text))
+    assert problems == [
+        f"{tmp_path / 'talks.toml'}: positions[2] (north / prisoners): This position is "
+        "already on record, with the same stance, value, date, source and summary."
+    ]
+    assert database_state() == {model.__name__: [] for model in ALL_MODELS}
+
+
 def test_every_problem_is_reported_at_once(tmp_path, db):
     text = (
         MINIMAL.replace("credibility = 2", "credibility = 9")

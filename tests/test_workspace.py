@@ -2,7 +2,6 @@
 
 import datetime as dt
 import re
-import uuid
 from html import unescape
 
 import pytest
@@ -307,13 +306,67 @@ def test_a_correction_cannot_make_a_position_repeat_another(analyst_client):
     assert "This position is already on record" in text_of(response)
     # Saving a correction that leaves it as it was is no repeat of itself.
     assert analyst_client.post(url, edit_data(eleven, credibility="2")).status_code == 302
-    # Twins recorded before this rule can still be corrected, short of becoming the same again.
+
+
+@pytest.fixture
+def blind_next_check(monkeypatch):
+    """Arms the forms' "already on record" check to see nothing the next time it looks: what
+    two saves of one form at once see, each checking before the other has saved."""
+    from negotiations.models import PositionQuerySet
+
+    armed = []
+    first_recorded = PositionQuerySet.first_recorded
+
+    def blind_once(queryset, records):
+        if armed and not armed[0]:
+            armed[0] = True
+            return {}
+        return first_recorded(queryset, records)
+
+    monkeypatch.setattr(PositionQuerySet, "first_recorded", blind_once)
+
+    def arm() -> list[bool]:
+        armed[:] = [False]
+        return armed
+
+    return arm
+
+
+def already_on_record(position) -> str:
+    return (
+        "This position is already on record, with the same stance, value, date, source and "
+        f"summary (recorded on {position.recorded_at:%-d %B %Y, %H:%M} UTC). Nothing was saved."
+    )
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_a_repeat_the_check_missed_is_refused_by_the_database_with_the_same_message(
+    analyst_client, blind_next_check, htmx
+):
+    headers = {"HX-Request": "true", "HX-Target": "issue-living-hostages"} if htmx else {}
+    assert analyst_client.post(RECORD, new_position_data()).status_code == 302
+    recorded = Position.objects.get(summary="Would free ten")
+    fooled = blind_next_check()
+    again = analyst_client.post(RECORD, new_position_data(), headers=headers)
+    assert fooled == [True]  # the form's check saw nothing; the database refused
+    assert again.status_code == 422
+    assert already_on_record(recorded) in text_of(again)
+    assert Position.objects.filter(summary="Would free ten").count() == 1
+
+
+def test_a_correction_into_a_repeat_the_check_missed_is_refused(analyst_client, blind_next_check):
+    analyst_client.post(RECORD, new_position_data())
+    analyst_client.post(RECORD, new_position_data(amount="11", summary="Would free eleven"))
     ten = Position.objects.get(summary="Would free ten")
-    twin = Position.objects.get(pk=ten.pk)
-    twin.pk, twin.uid = None, uuid.uuid4()
-    twin.save()
-    twin_url = reverse("negotiations:edit_position", args=[twin.uid])
-    assert analyst_client.post(twin_url, edit_data(twin, credibility="5")).status_code == 302
+    eleven = Position.objects.get(summary="Would free eleven")
+    url = reverse("negotiations:edit_position", args=[eleven.uid])
+    fooled = blind_next_check()
+    response = analyst_client.post(url, edit_data(eleven, amount="10", summary="Would free ten"))
+    assert fooled == [True]
+    assert response.status_code == 422
+    assert already_on_record(ten) in text_of(response)
+    eleven.refresh_from_db()
+    assert (eleven.summary, eleven.value_min) == ("Would free eleven", 11)
 
 
 def test_the_message_after_recording_is_shown_once_and_never_confirmed_by_a_304(analyst_client):
@@ -793,6 +846,23 @@ def test_a_report_already_on_record_is_picked_rather_than_typed_in_again(analyst
     assert text_of(response).count("This position is already on record") == 3
     lookups = [q for q in captured if '"negotiations_position"."stated_on" IN' in q["sql"]]
     assert len(lookups) == 1
+
+
+def test_a_report_sent_twice_at_once_is_saved_once(analyst_client, blind_next_check):
+    url = reverse("negotiations:new_report", args=[SEED_SLUG])
+    assert analyst_client.post(url, report_data(three_rows())).status_code == 302
+    wire = Source.objects.get(headline="Three positions")
+    again = {k: v for k, v in report_data(three_rows()).items() if not k.startswith("source-")}
+    fooled = blind_next_check()
+    response = analyst_client.post(url, {**again, "report-source": wire.pk})
+    assert fooled == [True]
+    assert response.status_code == 422
+    page = text_of(response)
+    ten = Position.objects.get(summary="Ten")
+    assert page.count("This position is already on record") == 3
+    assert already_on_record(ten) in page
+    assert "Nothing was saved. Check position 1, position 2 and position 3" in page
+    assert wire.positions.count() == 3
 
 
 def test_the_report_on_record_named_is_in_the_menu_even_when_it_is_not_recent(

@@ -13,6 +13,7 @@ from django.urls import reverse
 from negotiations import importer
 from negotiations.models import Negotiation, Participant, Position, Round, Source
 from negotiations.spreadsheets import POSITION_HEADER
+from tests import builders
 from tests.conftest import SEED_SLUG
 from tests.test_public import text_of
 from tests.test_workspace import edit_data, hamas_nine, report_data, three_rows
@@ -86,6 +87,25 @@ def test_a_restored_deleted_record_is_not_overwritten_by_a_stale_form(analyst_cl
     )
     assert response.status_code == 409
     assert Position.objects.get(uid=position.uid).summary == "Fresh edit"
+
+
+def test_restoring_a_deleted_position_recorded_again_since_is_refused(analyst_client):
+    position = hamas_nine()
+    analyst_client.post(
+        reverse("negotiations:delete_position", args=[position.uid]),
+        {"version": position.version},
+    )
+    # Recorded again, by someone who did not look among the deleted.
+    builders.copy_of(position)
+    created = position.history.get(history_type="+")
+    history = reverse("negotiations:history", args=["position", position.pk])
+    response = analyst_client.post(history, {"history_id": created.history_id}, follow=True)
+    assert (
+        "That version is the same as a position on record now (the same stance, value, date, "
+        "source and summary); restoring it would record it twice."
+    ) in text_of(response)
+    assert not Position.objects.filter(uid=position.uid).exists()
+    assert Position.objects.filter(summary=position.summary).count() == 1
 
 
 def test_back_to_reported_with_a_new_source_typed_in_is_refused(analyst_client):

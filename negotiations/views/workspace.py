@@ -12,7 +12,7 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.defaultfilters import pluralize
@@ -29,6 +29,7 @@ from negotiations.forms import (
     ImportUploadForm,
     NewSourceForm,
     PositionForm,
+    RefusesRepeats,
     ReportSourceForm,
     RoundForm,
     SourceEditForm,
@@ -117,14 +118,20 @@ def record_position(request: HttpRequest, slug: str, issue: str, actor: str) -> 
         auto_id=auto_id,
     )
     if request.method == "POST" and form.is_valid() and new_source.is_valid_or_empty():
-        with transaction.atomic():
-            if new_source.is_filled():
-                position.source = new_source.save()
-            form.save()
-        if request.htmx:
-            return updated_row(request, negotiation, position, table_form)
-        messages.success(request, f"Recorded: {position}.")
-        return redirect(table_url(negotiation, query_string(request), f"issue-{found_issue.slug}"))
+        try:
+            with transaction.atomic():
+                if new_source.is_filled():
+                    position.source = new_source.save()
+                form.save()
+        except IntegrityError as error:
+            form.refuse_repeat(error)
+        else:
+            if request.htmx:
+                return updated_row(request, negotiation, position, table_form)
+            messages.success(request, f"Recorded: {position}.")
+            return redirect(
+                table_url(negotiation, query_string(request), f"issue-{found_issue.slug}")
+            )
     if new_source.recorded is not None:  # the report typed in again: in the menu, to be picked
         form.fields["source"].offer(form.cleaned_data.get("source"), new_source.recorded)
     context = {
@@ -281,8 +288,13 @@ def save_position_change(
                 editing.save_if_current(form.save(commit=False), form.cleaned_data["version"])
         except editing.StaleEdit as stale:
             return conflict_response(request, template, context, stale)
-        messages.success(request, done())
-        return redirect(back_to(position))
+        except IntegrityError as error:
+            if not isinstance(form, RefusesRepeats):
+                raise
+            form.refuse_repeat(error)
+        else:
+            messages.success(request, done())
+            return redirect(back_to(position))
     status = 422 if request.method == "POST" else 200
     return TemplateResponse(request, template, context, status=status)
 
@@ -520,23 +532,27 @@ def new_report(request: HttpRequest, slug: str) -> HttpResponse:
             form.instance.recorded_by = request.user
         rows_ok = formset.is_valid()  # checked even when the report is not: every problem at once
         if source_ok and rows_ok:
-            with transaction.atomic():
-                source = picked or source_form.save()
-                saved = 0
-                for form in formset.forms:
-                    if form.has_changed():
-                        position = form.save(commit=False)
-                        position.source = source
-                        position.save()
-                        saved += 1
-            positions = f"{saved} position{pluralize(saved)}"
-            messages.success(
-                request,
-                f"Added {positions} from {source_label(source)}, already on record."
-                if picked
-                else f"Saved the report from {source.outlet} with {positions}.",
-            )
-            return redirect(table_url(negotiation))
+            try:
+                with transaction.atomic():
+                    source = picked or source_form.save()
+                    saved = 0
+                    for form in formset.forms:
+                        if form.has_changed():
+                            position = form.save(commit=False)
+                            position.source = source
+                            position.save()
+                            saved += 1
+            except IntegrityError as error:
+                formset.refuse_repeats(error)
+            else:
+                positions = f"{saved} position{pluralize(saved)}"
+                messages.success(
+                    request,
+                    f"Added {positions} from {source_label(source)}, already on record."
+                    if picked
+                    else f"Saved the report from {source.outlet} with {positions}.",
+                )
+                return redirect(table_url(negotiation))
     if source_form.recorded is not None:  # the report typed in again: in the menu, to be picked
         picker.fields["source"].offer(picked, source_form.recorded)
     context = {
