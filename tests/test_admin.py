@@ -195,6 +195,7 @@ def test_scale_options_in_use_and_issues_with_options_are_explained_not_a_500(
     editor_client, seeded
 ):
     from negotiations.models import ScaleOption
+
     used = ScaleOption.objects.filter(positions__isnull=False).first()
     other = builders.issue(seeded, "another-scale", kind="scale", options=("low", "high"))
     response = changed(editor_client, used, issue=other.pk)

@@ -823,7 +823,7 @@ def test_a_report_already_on_record_is_picked_rather_than_typed_in_again(analyst
     picked = {k: v for k, v in report_data(more).items() if not k.startswith("source-")}
     del picked["positions-0-stated_on"]
     response = analyst_client.post(url, {**picked, "report-source": wire.pk}, follow=True)
-    assert "Added 1 position from Wire, 15 Apr 2025: Three positions (B), already on record." in (
+    assert "Added 1 position to the report on record: Wire, 15 Apr 2025: Three positions (B)." in (
         text_of(response)
     )
     twelve = Position.objects.get(summary="Twelve")
@@ -846,6 +846,23 @@ def test_a_report_already_on_record_is_picked_rather_than_typed_in_again(analyst
     assert text_of(response).count("This position is already on record") == 3
     lookups = [q for q in captured if '"negotiations_position"."stated_on" IN' in q["sql"]]
     assert len(lookups) == 1
+
+
+def test_a_report_picked_from_the_record_is_never_held_back_by_the_boxes_for_typing_one(
+    analyst_client,
+):
+    """Without scripts too: the page marks no box of the typed-in report required, since a
+    report picked instead makes them all optional; the server asks for what is missing."""
+    page = analyst_client.get(reverse("negotiations:new_report", args=[SEED_SLUG]))
+    typed_in = re.findall(r"<(?:input|select|textarea)[^>]*name=\"source-[^>]*>", page.text)
+    assert len(typed_in) == 6
+    assert not [tag for tag in typed_in if " required" in tag]
+    missing = analyst_client.post(
+        reverse("negotiations:new_report", args=[SEED_SLUG]),
+        {**report_data(three_rows()), "source-outlet": ""},
+    )
+    assert missing.status_code == 422
+    assert "Nothing was saved. Check the report" in text_of(missing)
 
 
 def test_a_report_sent_twice_at_once_is_saved_once(analyst_client, blind_next_check):

@@ -520,7 +520,11 @@ def new_report(request: HttpRequest, slug: str) -> HttpResponse:
     data = drafts.sent(request)
     picker = ReportSourceForm(data, prefix="report")
     picked = picker.picked
-    source_form = NewSourceForm(data, prefix="source", required=picked is None)
+    # Required unless a report is picked, which the page can change: so no `required` in the
+    # page, where it would stop a form with a picked report from being sent.
+    source_form = NewSourceForm(
+        data, prefix="source", required=picked is None, use_required_attribute=False
+    )
     formset = ReportFormSet(data, prefix="positions", negotiation=negotiation)
     if request.method == "POST":
         if picked is not None and source_form.is_filled():
@@ -548,7 +552,7 @@ def new_report(request: HttpRequest, slug: str) -> HttpResponse:
                 positions = f"{saved} position{pluralize(saved)}"
                 messages.success(
                     request,
-                    f"Added {positions} from {source_label(source)}, already on record."
+                    f"Added {positions} to the report on record: {source_label(source)}."
                     if picked
                     else f"Saved the report from {source.outlet} with {positions}.",
                 )

@@ -38,7 +38,22 @@
     shown.set(form, controlsOf(form));
   }
 
+  // New report: while a report on record is picked, the boxes for typing one in are set aside
+  // (disabled: not sent, not checked).
+  function setAsideUnlessNeeded() {
+    document.querySelectorAll("[data-unless-picked]").forEach(function (group) {
+      var picker = document.getElementById(group.getAttribute("data-unless-picked"));
+      group.disabled = Boolean(picker && picker.value);
+    });
+  }
+
+  document.addEventListener("change", function (event) {
+    if (event.target.matches("select") && document.querySelector(
+      '[data-unless-picked="' + event.target.id + '"]')) setAsideUnlessNeeded();
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
+    setAsideUnlessNeeded();
     document.querySelectorAll("[data-replaces-record-forms]").forEach(rememberControls);
     // A chart wider than its box (on a phone) opens on its latest days, where the news is.
     document.querySelectorAll(".chart-scroll").forEach(function (box) {

@@ -170,6 +170,36 @@ def test_add_a_report_with_three_positions(watched_page, live_server, analyst):
     assert source.positions.count() == 3
 
 
+def test_a_report_picked_from_the_record_needs_none_typed_in(watched_page, live_server, analyst):
+    page = watched_page
+    sign_in(page, live_server)
+    page.goto(f"{live_server.url}/n/{SEED_SLUG}/reports/new/")
+    typed_in = page.get_by_role("group", name="Or type in a report not on record yet")
+    outlet = typed_in.get_by_label("Outlet")
+    expect(outlet).to_be_enabled()
+    picked = Source.objects.get(slug="alarabiya-2025-04-14")
+    page.get_by_label("Source", exact=True).select_option(str(picked.pk))
+    expect(typed_in).to_have_attribute("disabled", "")  # set aside: not sent, not required
+    expect(outlet).to_be_disabled()
+    row = page.locator("fieldset.report-row").first
+    row.get_by_label("Actor").select_option(label="Hamas")
+    row.get_by_label("Issue").select_option(label="Living hostages released")
+    row.get_by_label("Stance").select_option("offer")
+    row.get_by_label("Exactly", exact=True).fill("10")
+    row.get_by_label("Credibility").select_option("2")
+    row.get_by_label("Summary").fill("Ten, says a second official")
+    page.get_by_role("button", name="Save the report and its positions").click()
+    expect(page.locator(".messages")).to_contain_text(
+        "Added 1 position to the report on record: Al-Arabiya"
+    )
+    assert picked.positions.filter(summary="Ten, says a second official").count() == 1
+    # Picked back to none, the report is typed in again, and the page asks for it.
+    page.goto(f"{live_server.url}/n/{SEED_SLUG}/reports/new/")
+    page.get_by_label("Source", exact=True).select_option(str(picked.pk))
+    page.get_by_label("Source", exact=True).select_option("")
+    expect(outlet).to_be_enabled()
+
+
 def test_a_conflict_is_shown_and_nothing_is_overwritten(
     watched_page, live_server, analyst, django_user_model
 ):
