@@ -135,6 +135,12 @@ class AsOfForm(forms.Form):
             is_today=as_of == today,
         )
 
+    DATE = ("as_of", "known")
+
+    def date_query(self) -> str:
+        """The query that carries the page's date on to the pages it links to."""
+        return self.query_string(*self.DATE)
+
     def query_string(self, *names: str) -> str:
         """The address's query for `names`, from the values the form took ("?as_of=…&known=on";
         "" when none): a refused value, or a default, is left out rather than passed on."""
@@ -212,9 +218,9 @@ class TableQueryForm(GapExportForm):
     # What the table's links carry to other pages: its date to every page, its order too to
     # its files, and everything it shows to itself (the parts that refresh, the record forms).
     LINKS = {
-        "date_query": ("as_of", "known"),
-        "export_query": ("as_of", "known", "sort"),
-        "table_query": ("as_of", "known", "withdrawn", "sort"),
+        "date_query": AsOfForm.DATE,
+        "export_query": (*AsOfForm.DATE, "sort"),
+        "table_query": (*AsOfForm.DATE, "withdrawn", "sort"),
     }
 
     def link_queries(self) -> dict[str, str]:

@@ -268,6 +268,32 @@ def test_the_download_links_carry_the_table_s_date_and_order_but_not_its_struck_
     assert f'href="{TABLE}gaps.csv" download' in today  # no lone "?"
 
 
+@pytest.mark.parametrize(
+    ("linked_from", "links_to"),
+    [
+        (("actor", "egypt"), ("issues/living-hostages/", "packages/egyptian-proposal/")),
+        (("package", "egyptian-proposal"), ("actors/egypt/", "issues/living-hostages/")),
+        (("issue_history", "living-hostages"), ("actors/hamas/",)),
+    ],
+    ids=["actor", "package", "issue"],
+)
+def test_the_pages_a_table_leads_to_carry_its_date_on_to_each_other(
+    client, seeded, linked_from, links_to
+):
+    """From an actor to an issue to a package and back: the date the reader chose stays."""
+    name, slug = linked_from
+    url = reverse(f"negotiations:{name}", args=[SEED_SLUG, slug])
+    html = client.get(url, {"as_of": "2025-04-14", "known": "on"}).text
+    for target in links_to:
+        assert f'href="{TABLE}{target}?as_of=2025-04-14&amp;known=on' in html, target
+    # A date refused is not passed on; without one, none is.
+    refused = client.get(url, {"as_of": "someday", "known": "on"}).text
+    today = client.get(url).text
+    for target in links_to:
+        assert f'href="{TABLE}{target}?known=on' in refused, target
+        assert f'href="{TABLE}{target}"' in today or f'href="{TABLE}{target}#' in today, target
+
+
 def test_bad_sort_value_is_refused_with_a_message_and_the_good_date_kept(client, seeded):
     response = client.get(TABLE, {"sort": "sideways", "as_of": "2025-04-13", "known": "on"})
     assert response.status_code == 400
