@@ -77,15 +77,36 @@ def content_fields(model: type[models.Model]) -> list[models.Field]:
     ]
 
 
+# A range's two ends are one value to a reader ("9 hostages", "40–70 days"), whatever the form
+# they were typed in ("Exactly", or "From" and "To"): one change, called "value", in words.
+RANGE_ENDS = ("value_min", "value_max")
+
+
 def differences(before: models.Model, after: models.Model) -> list[FieldChange]:
     """The content fields whose values differ between two versions of a record."""
-    return [
+    changes = [
         FieldChange(
             field.name, str(field.verbose_name), display(before, field), display(after, field)
         )
         for field in content_fields(type(after))
         if display(before, field) != display(after, field)
     ]
+    ends = [change for change in changes if change.field in RANGE_ENDS]
+    if ends:
+        at = changes.index(ends[0])
+        changes[at : at + len(ends)] = [
+            FieldChange("value", "value", value_in_words(before), value_in_words(after))
+        ]
+    return changes
+
+
+def value_in_words(position) -> str:
+    """A position's value as the pages give it; of a version whose issue was deleted since, its
+    numbers without their unit."""
+    try:
+        return position.value_display
+    except ObjectDoesNotExist:
+        return gaps.describe_range(position.value_min, position.value_max)
 
 
 def attendee_ids(version) -> set[int]:

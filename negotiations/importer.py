@@ -354,7 +354,7 @@ def plan_import(
 
 # What makes two positions the same record: a row without an id that repeats one of these is
 # a position already on record, not a new one (say, the same file imported twice).
-SAME_RECORD_FIELDS = {name.removesuffix("_id") for name in SAME_RECORD}
+SAME_RECORD_FIELDS = {name.removesuffix("_id") for name in SAME_RECORD} | {"value"}  # the range
 
 
 def mark_already_recorded(plan: ImportPlan) -> None:

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import threading
+from decimal import Decimal
 
 import pytest
 from django.apps import apps
@@ -173,6 +174,35 @@ def test_a_stale_save_is_refused_and_names_the_change(django_user_model):
         ("summary", "Nine", "Nine (theirs)")
     ]
     assert Position.objects.get(pk=offer.pk).summary == "Nine (theirs)"
+
+
+@pytest.mark.django_db
+def test_a_range_s_two_ends_are_one_change_in_words():
+    negotiation = builders.negotiation("talks")
+    offer = builders.position(
+        builders.participant(negotiation, "north"),
+        builders.issue(negotiation, "hostages"),
+        builders.source(),
+        amount=9,
+        summary="Nine",
+        conditions="",
+    )
+    before = Position.objects.get(pk=offer.pk)
+    offer.value_min, offer.value_max, offer.credibility = Decimal(10), None, 3
+    assert [(c.field, c.label, c.before, c.after) for c in editing.differences(before, offer)] == [
+        ("value", "value", "9 hostages", "at least 10 hostages"),
+        (
+            "credibility",
+            "credibility",
+            before.get_credibility_display(),
+            offer.get_credibility_display(),
+        ),
+    ]
+    offer.value_min = Decimal(9)  # only the upper end changes: one change all the same
+    assert [(c.field, c.after) for c in editing.differences(before, offer)] == [
+        ("value", "at least 9 hostages"),
+        ("credibility", offer.get_credibility_display()),
+    ]
 
 
 @pytest.mark.django_db(transaction=True)
