@@ -276,6 +276,37 @@ def test_on_a_phone_a_scrolled_table_keeps_its_issue_column_and_caption(
     assert caption["x"] >= 0 and caption["x"] + caption["width"] <= 375
 
 
+@pytest.mark.parametrize("width", [1280, 375])
+def test_the_actors_names_stay_over_their_columns_down_to_the_last_issue(
+    watched_page, live_server, live_seeded, width
+):
+    page = watched_page
+    page.set_viewport_size({"width": width, "height": 800})
+    open_table(page, live_server, "?as_of=2025-04-14")
+    last = page.locator("#gap-table > tbody > tr:not(.record-row)").last
+    hamas = page.locator("#gap-table thead th", has_text="Hamas")
+    hamas.scroll_into_view_if_needed()
+    # To the table, then down it with the mouse wheel, until its last issue is in sight.
+    page.locator(".table-scroll").evaluate(
+        "box => window.scrollBy(0, box.getBoundingClientRect().top)"
+    )
+    box = page.locator(".table-scroll").bounding_box()
+    page.mouse.move(box["x"] + 40, box["y"] + box["height"] / 2)
+    for _ in range(40):
+        if last.bounding_box()["y"] + last.bounding_box()["height"] <= 800:
+            break
+        page.mouse.wheel(0, 150)
+        page.wait_for_timeout(50)
+    head, row = hamas.bounding_box(), last.bounding_box()
+    assert head["y"] >= 0 and head["y"] + head["height"] <= row["y"]  # over the last row
+    assert row["y"] + row["height"] <= 800 + 1  # and that row in sight below it
+    covering = page.evaluate(
+        "([x, y]) => document.elementFromPoint(x, y).closest('th')?.textContent",
+        [head["x"] + head["width"] / 2, head["y"] + head["height"] / 2],
+    )
+    assert "Hamas" in covering
+
+
 def test_a_slow_typist_can_type_a_date(watched_page, live_server, live_seeded):
     page = watched_page
     open_table(page, live_server, "?as_of=2025-04-14")
