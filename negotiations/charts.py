@@ -280,16 +280,20 @@ def history_chart(
     points: Sequence[gaps.DailyGap],
     rounds: Sequence[tuple[dt.date, dt.date | None, str]],
     marked_day: dt.date | None = None,
+    today: dt.date | None = None,
 ) -> HistoryChart | None:
     """The gap on each change day as a step line (a gap holds until the next change); with
-    `marked_day`, a line at that day, the chart widened to take it in."""
+    `marked_day`, a line at that day, the chart widened to take it in. With `today`, the time
+    axis does not run past it by more than a day."""
     if not points:
         return None
     marked = [marked_day] if marked_day is not None else []
     first = min([points[0].day, *(start for start, _, _ in rounds), *marked])
     latest = max([points[-1].day, *(end or start for start, end, _ in rounds), *marked])
-    # A margin after the last change, so that the last step is visible.
+    # A margin after the last change, so that the last step is visible; a day at least.
     last = latest + dt.timedelta(days=max(1, (latest - first).days // 20))
+    if today is not None:
+        last = max(min(last, today), latest + dt.timedelta(days=1))
     until = last
     span_days = max((last - first).days, 1)
 
@@ -333,6 +337,8 @@ def history_chart(
             )
             for fraction in (0, 0.5, 1)
         )
+    elif issue.kind == gaps.Kind.YES_NO:  # agreed or opposed, nothing between
+        y_ticks = ((y(0.0), "agreed"), (y(1.0), "opposed"))
     else:
         y_ticks = ((y(0.0), "agreed"), (y(0.5), "halfway"), (y(1.0), "opposed"))
     x_ticks = _date_ticks(first, last, x)

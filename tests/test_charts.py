@@ -4,7 +4,7 @@ import datetime as dt
 
 from negotiations import charts, gaps
 from negotiations.gaps import Stance
-from tests.test_gaps import HAMAS, HOSTAGES, ISRAEL, exactly, position
+from tests.test_gaps import END_OF_WAR, HAMAS, HOSTAGES, ISRAEL, WITHDRAWAL, exactly, position
 
 START = dt.date(2025, 1, 1)
 
@@ -103,7 +103,46 @@ def test_the_table_s_date_is_marked_where_it_falls_and_the_chart_widened_to_it()
     later = charts.history_chart(HOSTAGES, points, [], marked_day=START + dt.timedelta(30))
     assert later.marker.label == "31 Jan 2025: the table’s date"
     assert later.marker.x < charts.H_RIGHT and later.path.endswith(f"H{charts.H_RIGHT}.0")
+    # Long before: the margin after the last change, a twentieth of the span (a year), stops
+    # at today.
+    long_before = START - dt.timedelta(days=20 * 365)
+    axis = charts.history_chart(HOSTAGES, points, [], marked_day=long_before)
+    capped = charts.history_chart(
+        HOSTAGES, points, [], marked_day=long_before, today=START + dt.timedelta(40)
+    )
+    assert (axis.x_ticks[-1].label, capped.x_ticks[-1].label) == ("Jan 2026", "Feb 2025")
+    # Never closer than a day after the last change, to show its step.
+    today = charts.history_chart(HOSTAGES, points, [], today=START + dt.timedelta(2))
+    assert today.x_ticks[-1].label == "4 Jan"
     # One before the first: the chart starts at it.
     earlier = charts.history_chart(HOSTAGES, points, [], marked_day=START - dt.timedelta(3))
     assert earlier.marker.x == charts.H_LEFT
     assert charts.history_chart(HOSTAGES, points, []).marker is None
+
+
+def test_the_gap_axis_reads_in_words_where_there_is_no_unit():
+    """A yes/no gap is agreed or opposed; a scale's can lie between."""
+    yes_no = [
+        gaps.daily_gap(point)
+        for point in gaps.gap_history(
+            END_OF_WAR,
+            [
+                position(ISRAEL, END_OF_WAR, Stance.REJECTION, True, START),
+                position(HAMAS, END_OF_WAR, Stance.DEMAND, True, START + dt.timedelta(1)),
+            ],
+        )
+    ]
+    labels = [label for _, label in charts.history_chart(END_OF_WAR, yes_no, []).y_ticks]
+    assert labels == ["agreed", "opposed"]
+    scale = [
+        gaps.daily_gap(point)
+        for point in gaps.gap_history(
+            WITHDRAWAL,
+            [
+                position(ISRAEL, WITHDRAWAL, Stance.OFFER, 1, START),
+                position(HAMAS, WITHDRAWAL, Stance.DEMAND, 2, START + dt.timedelta(1)),
+            ],
+        )
+    ]
+    labels = [label for _, label in charts.history_chart(WITHDRAWAL, scale, []).y_ticks]
+    assert labels == ["agreed", "halfway", "opposed"]

@@ -211,6 +211,7 @@ def issue_history(request: HttpRequest, slug: str, issue: str) -> HttpResponse:
             for r in rounds
         ],
         marked_day=table_day,
+        today=timezone.localdate(),
     )
     table_row = None
     if table_day is not None:  # the table's own row, "as reported by then" included
