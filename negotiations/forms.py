@@ -524,6 +524,16 @@ class ExactAmount:
     """A position form with an "Exactly" box (`amount`) beside the range's two ends: an exact
     number is a range from it to itself."""
 
+    def shape_number_boxes(self, whole_numbers: bool = False) -> None:
+        """Boxes that take what the rules take, so that a browser refuses the rest as it is
+        typed: nothing below 0, and on an issue counted one by one, whole numbers only."""
+        for name in ("amount", "value_min", "value_max"):
+            if name in self.fields:
+                attrs = self.fields[name].widget.attrs
+                attrs["min"] = "0"
+                if whole_numbers:
+                    attrs["step"] = "1"
+
     def amount_as_range(self, cleaned: dict) -> None:
         amount = cleaned.get("amount")
         if amount is not None:
@@ -630,6 +640,7 @@ class PositionForm(RefusesRepeats, DateFromReport, ExactAmount, ModelRulesForm):
             self.fields["value_option"].empty_label = "— choose an option —"
         if "amount" in self.fields and issue.unit:
             self.fields["amount"].label = f"Exactly ({issue.unit})"
+        self.shape_number_boxes(whole_numbers=issue.whole_numbers)
         self.fields["package"].queryset = participant.packages.order_by("-stated_on")
         self.fields["package"].required = False
         self.fields["stance"].choices = [
@@ -887,6 +898,7 @@ class ReportPositionForm(DateFromReport, ExactAmount, ModelRulesForm):
         self.fields["stated_on"].help_text = "Blank: the day the report was published."
         for name, choices in (menus or {}).items():
             self.fields[name].choices = choices
+        self.shape_number_boxes()  # whether the row's issue counts in whole numbers is open
 
     def clean(self):
         cleaned = super().clean()

@@ -175,6 +175,25 @@ def test_a_fraction_of_a_hostage_is_refused(analyst_client):
     assert not Position.objects.filter(summary="Would free ten").exists()
 
 
+@pytest.mark.parametrize(("issue", "step"), [("living-hostages", "1"), ("pause-length", "0.01")])
+def test_the_number_boxes_take_what_the_issue_takes(analyst_client, issue, step):
+    """No number below 0; on an issue counted one by one, whole numbers: the browser says so
+    as it is typed (the server checks all the same)."""
+    url = reverse("negotiations:record", args=[SEED_SLUG, issue, "hamas"])
+    html = analyst_client.get(url).text
+    boxes = re.findall(r'<input type="number" name="(?:amount|value_min|value_max)"[^>]*>', html)
+    assert len(boxes) == 3
+    for box in boxes:
+        assert 'min="0"' in box and f'step="{step}"' in box, box
+    report = analyst_client.get(reverse("negotiations:new_report", args=[SEED_SLUG])).text
+    boxes = re.findall(
+        r'<input type="number" name="positions-0-(?:amount|value_min|value_max)"[^>]*>', report
+    )
+    assert len(boxes) == 3
+    for box in boxes:
+        assert 'min="0"' in box and 'step="0.01"' in box, box
+
+
 def test_record_form_fits_the_issue_kind(analyst_client):
     quantity = analyst_client.get(RECORD).content.decode()
     assert 'name="amount"' in quantity and 'name="value_bool"' not in quantity
