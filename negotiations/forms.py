@@ -239,14 +239,13 @@ class TableQuery:
 
 
 class PageForm(forms.Form):
+    # A page past the end, however far, is the last page (with a word that says so).
     page = forms.IntegerField(
         min_value=1,
-        max_value=1_000_000,
         required=False,
         error_messages={
             "invalid": "The page must be a whole number.",
             "min_value": "Pages are numbered from 1.",
-            "max_value": "There is no page that far on.",
         },
     )
 
