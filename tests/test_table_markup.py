@@ -32,7 +32,8 @@ def test_a_cell_shows_stance_value_date_source_grade_and_credibility(talks):
     )
     assert position_summary(offer, negotiation, compact=True) == (
         '<span class="stance stance--offer">Offer</span>\n'
-        '<span class="cell__value" title="Nine &quot;living&quot; hostages">9 hostages</span>\n'
+        '<span class="cell__value" title="Nine &quot;living&quot; hostages">9 hostages'
+        '<span class="visually-hidden">: Nine &quot;living&quot; hostages</span></span>\n'
         '<span class="cell__meta"><time datetime="2025-04-03">3 Apr 2025</time> · Wire &amp; Co '
         '<abbr class="badge badge--grade" title="Source reliability C: fairly reliable; '
         'information credibility 2: probably true">C2</abbr></span>'
@@ -55,16 +56,35 @@ def test_the_full_form_adds_the_summary_and_markers_escape_their_text(talks):
     )
     html = position_summary(offer, negotiation)
     assert '<span class="stance stance--demand">Demand</span>' in html
-    assert '<span class="cell__summary">Five</span>' in html
+    assert (
+        '<span class="cell__value">5 hostages</span>\n<span class="cell__summary">Five</span>'
+        in html
+    )
+    assert (
+        '<span class="cell__conditions">Conditions: &lt;b&gt;if&lt;/b&gt; the crossings open</span>'
+    ) in html
     assert (
         '<span class="cell__meta"><a class="badge badge--package" href="/n/talks/packages/truce/" '
         'title="Part of a package: stands only as a whole">conditional package'
         '<span class="visually-hidden">: Deal</span></a> '
-        '<span class="badge badge--package" title="&lt;b&gt;if&lt;/b&gt; the crossings open">'
-        "with conditions</span> "
         '<span class="badge badge--status" title="The wording was left deliberately vague">'
         "vague</span></span>"
     ) in html
+
+
+def test_in_a_table_s_cell_conditions_open_from_a_button_and_are_escaped(talks):
+    negotiation, hamas, hostages, report = talks
+    offer = builders.position(
+        hamas, hostages, report, amount=5, conditions="<b>if</b> the crossings open"
+    )
+    html = position_summary(offer, negotiation, compact=True)
+    assert (
+        '<span class="cell__meta"><button type="button" class="badge badge--conditions" '
+        f'popovertarget="conditions-{offer.uid}">with conditions</button>'
+        f'<span class="conditions-popover" id="conditions-{offer.uid}" popover>'
+        "<strong>Conditions</strong> &lt;b&gt;if&lt;/b&gt; the crossings open</span></span>"
+    ) in html
+    assert "cell__conditions" not in html
 
 
 def test_a_position_without_a_value_shows_its_summary_even_when_compact(talks):

@@ -45,10 +45,21 @@ def position_summary(position, negotiation, compact: bool = False, query: str = 
         f'<span class="stance stance--{escape(position.stance)}">'
         f"{escape(STANCE_LABELS[position.stance])}</span>"
     ]
-    if value:
-        parts.append(f'<span class="cell__value" title="{summary}">{escape(value)}</span>')
+    if value and compact:
+        # The summary is left out of the table's cells for room: a pointer shows it on the
+        # value, a screen reader reads it after the value.
+        parts.append(
+            f'<span class="cell__value" title="{summary}">{escape(value)}'
+            f'<span class="visually-hidden">: {summary}</span></span>'
+        )
+    elif value:
+        parts.append(f'<span class="cell__value">{escape(value)}</span>')
     if not compact or not value:
         parts.append(f'<span class="cell__summary">{summary}</span>')
+    if position.conditions and not compact:
+        parts.append(
+            f'<span class="cell__conditions">Conditions: {escape(position.conditions)}</span>'
+        )
     stated_on = position.stated_on
     parts.append(
         f'<span class="cell__meta"><time datetime="{stated_on.isoformat()}">'
@@ -69,10 +80,15 @@ def position_summary(position, negotiation, compact: bool = False, query: str = 
             # Links that all read "package" would not say which one to a screen reader.
             f'<span class="visually-hidden">: {escape(package.title)}</span></a>'
         )
-    if position.conditions:
+    if position.conditions and compact:
+        # Opened by a click, a tap or the keyboard (the popover needs no script); a cell holds
+        # one position, and a table shows a position in one cell only, so the id is unique.
+        popover = f"conditions-{position.uid}"
         markers.append(
-            f'<span class="badge badge--package" title="{escape(position.conditions)}">'
-            "with conditions</span>"
+            f'<button type="button" class="badge badge--conditions" popovertarget="{popover}">'
+            f"with conditions</button>"
+            f'<span class="conditions-popover" id="{popover}" popover><strong>Conditions</strong> '
+            f"{escape(position.conditions)}</span>"
         )
     if position.is_vague:
         markers.append(VAGUE_MARKER)

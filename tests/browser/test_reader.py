@@ -307,6 +307,24 @@ def test_the_actors_names_stay_over_their_columns_down_to_the_last_issue(
     assert "Hamas" in covering
 
 
+def test_a_position_s_conditions_open_with_a_tap_or_the_keyboard(
+    watched_page, live_server, live_seeded
+):
+    page = watched_page
+    open_table(page, live_server, "?as_of=2025-04-14")
+    row = page.locator("#issue-living-hostages")
+    conditions = row.locator(".conditions-popover")
+    expect(conditions).to_be_hidden()
+    row.get_by_role("button", name="with conditions").click()
+    expect(conditions).to_be_visible()
+    expect(conditions).to_contain_text("In exchange for Palestinian prisoners")
+    page.keyboard.press("Escape")
+    expect(conditions).to_be_hidden()
+    row.get_by_role("button", name="with conditions").focus()
+    page.keyboard.press("Enter")
+    expect(conditions).to_be_visible()
+
+
 def test_a_slow_typist_can_type_a_date(watched_page, live_server, live_seeded):
     page = watched_page
     open_table(page, live_server, "?as_of=2025-04-14")
