@@ -69,6 +69,8 @@ def test_gap_table_shows_positions_gaps_and_sources(client, seeded):
     ) in page
     assert "opposed Hamas vs Israel" in page
     assert "not enough positions Unanswered: Hamas" in page
+    # The chart's marks are explained in words.
+    assert "a hollow dot is a rejection. A red dashed band marks the widest gap" in page
 
 
 def test_demands_nobody_has_answered_are_listed_beside_a_computed_gap(client, db):
