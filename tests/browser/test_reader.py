@@ -262,6 +262,8 @@ def test_on_a_phone_a_scrolled_table_keeps_its_issue_column_and_caption(
     page = watched_page
     page.set_viewport_size({"width": 375, "height": 800})
     open_table(page, live_server, "?as_of=2025-04-14")
+    # The actors start off-screen, and the page says where they are.
+    expect(page.get_by_text("Each actor’s position is further right")).to_be_visible()
     page.locator(".table-scroll").evaluate("box => { box.scrollLeft = box.scrollWidth }")
     issue = page.locator("#issue-living-hostages th[scope=row]").bounding_box()
     assert 0 <= issue["x"] < 30 and issue["width"] <= 375 / 3  # in sight, a third at most
@@ -283,6 +285,8 @@ def test_the_actors_names_stay_over_their_columns_down_to_the_last_issue(
     page = watched_page
     page.set_viewport_size({"width": width, "height": 800})
     open_table(page, live_server, "?as_of=2025-04-14")
+    hint = page.get_by_text("Each actor’s position is further right")
+    expect(hint).to_be_visible(visible=width < 720)  # said only where the table is wider
     last = page.locator("#gap-table > tbody > tr:not(.record-row)").last
     hamas = page.locator("#gap-table thead th", has_text="Hamas")
     hamas.scroll_into_view_if_needed()
