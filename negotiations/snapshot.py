@@ -257,6 +257,11 @@ class ProposalView:
     term: str
     parties: tuple[tuple[str, str], ...]
 
+    def __str__(self) -> str:
+        """ "Egypt proposes 8 hostages: Israel no position; Hamas 1 hostage apart"."""
+        distances = "; ".join(f"{party} {words}" for party, words in self.parties)
+        return f"{self.proposer} proposes {self.term}: {distances}"
+
 
 def proposed_term(issue: gaps.IssueFacts, term: gaps.PositionFact) -> str:
     """A term as "Egypt proposes …" reads it: a number or a step of the scale; for a yes or

@@ -171,6 +171,12 @@ def test_gaps_csv_has_one_row_per_issue_and_actor_with_the_gap(client, seeded):
     assert hamas["gap_distance"] == "2"
     assert hamas["gap_normalised"] == "0.1818"
     assert hamas["gap_between"] == "US vs Hamas"
+    # What the table's gap column says besides, in its words.
+    assert hamas["gap_proposals"] == (
+        "Egypt proposes 8 hostages: Israel no position; Hamas 1 hostage apart"
+    )
+    withdrawal = next(r for r in rows if r["issue"] == "withdrawal")
+    assert (withdrawal["gap"], withdrawal["gap_unanswered"]) == ("not enough positions", "Hamas")
     # The conditions themselves, not only whether there are any.
     assert hamas["conditions"].startswith("In exchange for Palestinian prisoners.")
     qatar = next(r for r in rows if r["issue"] == "living-hostages" and r["actor"] == "qatar")

@@ -91,10 +91,17 @@ GAP_HEADER = (
     "gap_distance",
     "gap_normalised",
     "gap_between",
+    "gap_unanswered",
+    "gap_proposals",
 )
 # As in positions.csv, every column of words or slugs a person typed (spreadsheets.py), and the
 # gap's own words.
-GAP_TEXT_COLUMNS = (POSITION_TEXT_COLUMNS & set(GAP_HEADER)) | {"gap", "gap_between"}
+GAP_TEXT_COLUMNS = (POSITION_TEXT_COLUMNS & set(GAP_HEADER)) | {
+    "gap",
+    "gap_between",
+    "gap_unanswered",
+    "gap_proposals",
+}
 
 
 def _number(value) -> str:
@@ -123,6 +130,11 @@ def gap_rows(table: snapshot.NegotiationTable, sort: str) -> Iterator[dict[str, 
             "gap_distance": "" if gap.distance is None else _number(gap.distance),
             "gap_normalised": "" if gap.normalised is None else f"{gap.normalised:.4f}",
             "gap_between": between,
+            # As the table's gap column words them: several proposals apart by " | ".
+            "gap_unanswered": ", ".join(demand.actor.name for demand in gap.unanswered),
+            "gap_proposals": " | ".join(
+                map(str, snapshot.proposal_views(gap.issue, row.proposals))
+            ),
         }
         for cell in row.cells:
             position = cell.position
