@@ -55,9 +55,16 @@
   document.addEventListener("DOMContentLoaded", function () {
     setAsideUnlessNeeded();
     document.querySelectorAll("[data-replaces-record-forms]").forEach(rememberControls);
-    // A chart wider than its box (on a phone) opens on its latest days, where the news is.
+    // A chart wider than its box (on a phone) opens on its latest days, where the news is, or
+    // on the table's date when it marks one.
     document.querySelectorAll(".chart-scroll").forEach(function (box) {
-      box.scrollLeft = box.scrollWidth;
+      var marker = box.querySelector(".table-day");
+      if (!marker) {
+        box.scrollLeft = box.scrollWidth;
+        return;
+      }
+      var markerBox = marker.getBoundingClientRect(), boxBox = box.getBoundingClientRect();
+      box.scrollLeft += markerBox.left - boxBox.left - box.clientWidth / 2;
     });
   });
 

@@ -241,6 +241,20 @@ def test_the_issue_chart_keeps_a_readable_size_on_a_phone(watched_page, live_ser
     expect(scale.first).to_be_hidden()
 
 
+def test_on_a_phone_the_issue_chart_opens_on_the_table_s_date_it_marks(
+    watched_page, live_server, live_seeded
+):
+    page = watched_page
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(f"{live_server.url}/n/{SEED_SLUG}/issues/living-hostages/?as_of=2025-01-20")
+    box = page.locator(".chart-scroll").bounding_box()
+    marker = page.locator(".history-chart .table-day").bounding_box()
+    assert box["x"] <= marker["x"] <= box["x"] + box["width"]
+    # Not at the right end, where the latest days are: the date is far from them.
+    scrolled = page.locator(".chart-scroll")
+    assert scrolled.evaluate("box => box.scrollLeft + box.clientWidth < box.scrollWidth - 50")
+
+
 def test_on_a_phone_a_source_s_card_starts_with_its_headline(
     watched_page, live_server, live_seeded
 ):
