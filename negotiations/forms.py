@@ -547,8 +547,12 @@ class ExactAmount:
                 # A number typed in the box but refused ("ten") is not a number left out: the
                 # rules' "Give a number of hostages" would only repeat the box's own message.
                 del errors.error_dict["value_min"]
-            elif self.cleaned_data.get("amount") is not None and "amount" in self.fields:
-                # The number came from the box: the rules' word on it goes under the box.
+            elif "amount" in self.fields and (
+                self.cleaned_data.get("amount") is not None
+                or all(self.cleaned_data.get(name) is None for name in ("value_min", "value_max"))
+            ):
+                # The number came from the box, or none was given: the rules' word on it goes
+                # under the box, the first of the three ("Give a number of hostages").
                 errors.error_dict["amount"] = errors.error_dict.pop("value_min")
         super()._update_errors(errors)
 

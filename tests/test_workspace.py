@@ -434,7 +434,7 @@ def test_summary_fragment_refreshes_on_its_own(analyst_client):
         ({"stated_on": "2025-04-20"}, "stated_on", "The source was published on 14 April 2025"),
         ({"stated_on": "2999-01-01"}, "stated_on", "is in the future"),
         ({"stance": "threat"}, "stance", "Select a valid choice."),
-        ({"amount": None}, "value_min", "Give a number of hostages, or one end of a range."),
+        ({"amount": None}, "amount", "Give a number of hostages, or one end of a range."),
     ],
 )
 def test_bad_entries_come_back_in_the_form_with_422_and_save_nothing(
