@@ -13,7 +13,32 @@
   function focusField(row) {
     var field = row.querySelector("[aria-invalid=true]") ||
       row.querySelector("input:not([type=hidden]), select, textarea");
-    if (field) field.focus();
+    if (!field) return;
+    // The record form keeps to the visible part of a table that scrolls sideways (sticky); a
+    // browser scrolling to a field of it goes by where the form would be without that, and
+    // moves the table to its left end, the column the analyst was in out of sight. So the
+    // field is brought into sight up or down only.
+    field.focus({preventScroll: true});
+    intoSightVertically(field);
+  }
+
+  // Scrolls the gap table's box (below its sticky headings), then the page, up or down for
+  // `element` to be in sight, a third of the way down where it was out of sight; never sideways.
+  function intoSightVertically(element) {
+    var box = element.closest(".table-scroll");
+    if (box) {
+      var heading = box.querySelector("thead");
+      var frame = box.getBoundingClientRect();
+      var top = frame.top + (heading ? heading.offsetHeight : 0);
+      var rect = element.getBoundingClientRect();
+      if (rect.bottom > frame.bottom || rect.top < top) {
+        box.scrollTop += rect.top - (top + (frame.bottom - top) / 3);
+      }
+    }
+    var place = element.getBoundingClientRect();
+    if (place.bottom > window.innerHeight || place.top < 0) {
+      window.scrollBy(0, place.top - window.innerHeight / 3);
+    }
   }
 
   var focusAfterSwap = null;  // the id of what gets the focus once the swap has settled

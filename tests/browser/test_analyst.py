@@ -200,6 +200,26 @@ def test_a_report_picked_from_the_record_needs_none_typed_in(watched_page, live_
     expect(outlet).to_be_enabled()
 
 
+@pytest.mark.parametrize("height", [844, 500])
+def test_on_a_phone_the_record_form_opens_without_moving_the_table_sideways(
+    watched_page, live_server, analyst, height
+):
+    page = watched_page
+    page.set_viewport_size({"width": 390, "height": height})
+    at_the_table(page, live_server)
+    link = page.locator("#record-link-living-hostages-hostage-families")
+    link.scroll_into_view_if_needed()
+    table = page.locator(".table-scroll")
+    sideways = table.evaluate("box => box.scrollLeft")
+    assert sideways > 500  # the Families column, far right
+    link.click()
+    field = page.locator(".record-row form").get_by_role("radio").first
+    expect(field).to_be_focused()
+    assert table.evaluate("box => box.scrollLeft") == sideways  # still at the Families column
+    place = field.bounding_box()
+    assert place["y"] >= 0 and place["y"] + place["height"] <= height  # and the field in sight
+
+
 def test_a_conflict_is_shown_and_nothing_is_overwritten(
     watched_page, live_server, analyst, django_user_model
 ):
