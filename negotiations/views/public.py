@@ -181,6 +181,7 @@ def package_not_yet(
             "form": form,
             "query": query,
             "on_table_from": on_table_from,
+            "date_query": form.date_query(),
             "section": "table",
         },
         status=404,
