@@ -304,6 +304,12 @@ def read_file(path: Path) -> SeedFile:
         data = tomllib.loads(path.read_text(encoding="utf-8-sig"), parse_float=Decimal)
     except FileNotFoundError:
         raise SeedError([f"{name}: no such file"]) from None
+    except IsADirectoryError:
+        raise SeedError([f"{name}: a folder, not a seed file"]) from None
+    except OSError as error:
+        raise SeedError([f"{name}: cannot be read ({error.strerror})"]) from None
+    except RecursionError:
+        raise SeedError([f"{name}: nested too deeply to be a seed file"]) from None
     except UnicodeDecodeError as error:
         raise SeedError(
             [f"{name}: not UTF-8 text ({error.reason} at byte {error.start})"]

@@ -388,6 +388,15 @@ def test_a_file_that_is_not_utf8_is_refused(tmp_path, db):
     assert problem.startswith(f"{path}: not UTF-8 text")
 
 
+def test_a_folder_or_a_file_nested_too_deep_is_refused_in_words(tmp_path, db):
+    folder = tmp_path / "talks.toml"
+    folder.mkdir()
+    assert problems_of(folder) == [f"{folder}: a folder, not a seed file"]
+    deep = tmp_path / "deep.toml"
+    deep.write_text("gapwatch_seed = 1\nx = " + "[" * 3000 + "]" * 3000 + "\n")
+    assert problems_of(deep) == [f"{deep}: nested too deeply to be a seed file"]
+
+
 def test_two_identical_positions_need_an_id_to_tell_them_apart(tmp_path, db):
     first = MINIMAL.index("[[positions]]")
     copy = MINIMAL[first : MINIMAL.index("[[positions]]", first + 1)]
