@@ -487,6 +487,8 @@ class LoadReport:
     kept_as_corrected: dict[str, int] = field(default_factory=dict)
     """Records corrected in the app that differ from the file, left as they are
     (`keep_existing`)."""
+    kept_deleted: dict[str, int] = field(default_factory=dict)
+    """Records someone deleted in the app, not brought back (`keep_existing`)."""
     kept: int = 0
     """Positions of this negotiation in the database that the file does not list."""
 
@@ -497,6 +499,9 @@ class LoadReport:
         name = str(model._meta.verbose_name_plural)
         bucket[name] = bucket.get(name, 0) + 1
         self.singular[name] = str(model._meta.verbose_name)
+
+    def counted(self, model: type[models.Model], outcome: str) -> int:
+        return getattr(self, outcome).get(str(model._meta.verbose_name_plural), 0)
 
     @property
     def changed(self) -> bool:
@@ -520,6 +525,11 @@ class LoadReport:
                 f"; kept as corrected since {join(self.kept_as_corrected)} (the database differs"
                 " from the file, and --keep-existing leaves it so)"
             )
+        if self.kept_deleted:
+            text += (
+                f"; kept deleted {join(self.kept_deleted)} (deleted in the app since;"
+                " --keep-existing does not bring it back)"
+            )
         if self.kept:
             many = self.kept != 1
             text += (
@@ -537,6 +547,14 @@ def corrected_in_app(instance: models.Model) -> bool:
     """Whether someone changed the record in the app (its history names a user): then it is
     theirs to keep. A record only the loader ever wrote follows the file."""
     return hasattr(instance, "history") and instance.history.exclude(history_user=None).exists()
+
+
+def deleted_in_app(model: type[models.Model], lookup: dict[str, Any]) -> bool:
+    """Whether the record `lookup` finds was last deleted by someone in the app."""
+    if not hasattr(model, "history"):
+        return False
+    last = model.history.filter(**lookup).order_by("-history_date", "-history_id").first()
+    return last is not None and last.history_type == "-" and last.history_user_id is not None
 
 
 class Loader:
@@ -566,6 +584,9 @@ class Loader:
         """
         related_sets = related_sets or {}
         instance = model.objects.filter(**lookup).first()
+        if instance is None and self.keep_existing and deleted_in_app(model, lookup):
+            report.count(model, "kept_deleted")  # the deletion stands
+            return None
         if instance is None:
             outcome = "created"
             instance = model(**lookup, **values, **(on_create or {}))
@@ -773,6 +794,12 @@ def _load(loader: Loader, seed: SeedFile) -> LoadReport:
             loader.problems.append(f"{seed.describe(entry)}.options: only a scale has options")
         if issue.kind == IssueKind.SCALE and len(entry["options"]) < 2:
             loader.problems.append(f"{seed.describe(entry)}.options: a scale needs two or more")
+        if loader.keep_existing and scale_corrected_in_app(issue):
+            # Options an editor added, changed or deleted in the app stay as they are.
+            for option in issue.options.all():
+                options[(entry["slug"], option.key)] = option
+                report.count(ScaleOption, "kept_as_corrected")
+            continue
         if not _reconcile_options(issue, [option["key"] for option in entry["options"]]):
             loader.problems.append(
                 f"{seed.describe(entry)}.options: the options "
@@ -885,7 +912,8 @@ def _load(loader: Loader, seed: SeedFile) -> LoadReport:
         )
     if not loader.problems:  # a position refused leaves a tie to order without it
         _keep_file_order_of_ties(seed, report)
-    report.kept = Position.objects.for_negotiation(negotiation).count() - len(listed)
+    on_record = len(listed) - report.counted(Position, "kept_deleted")
+    report.kept = Position.objects.for_negotiation(negotiation).count() - on_record
     return report
 
 
@@ -915,6 +943,7 @@ def _keep_file_order_of_ties(seed: SeedFile, report: LoadReport) -> None:
                 "uid", "recorded_at", "id"
             )
         }
+        uids = [uid for uid in uids if uid in stored]  # one deleted in the app is not ordered
         if [stored[uid] for uid in uids] == sorted(stored[uid] for uid in uids):
             continue
         stamps = sorted(recorded_at for recorded_at, _ in stored.values())
@@ -996,6 +1025,11 @@ def _used_options_missing(issue: Issue, options: list[dict]) -> list[str]:
         .values_list("key", flat=True)
         .distinct()
     )
+
+
+def scale_corrected_in_app(issue: Issue) -> bool:
+    """Whether someone added, changed or deleted one of the issue's options in the app."""
+    return ScaleOption.history.filter(issue_id=issue.pk).exclude(history_user=None).exists()
 
 
 def _reconcile_options(issue: Issue, keys: list[str]) -> bool:

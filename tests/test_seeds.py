@@ -631,3 +631,45 @@ def test_keep_existing_brings_what_only_the_loader_wrote_up_to_the_file(seeded):
     issue = Issue.objects.get(slug="living-hostages")
     assert (issue.title, issue.whole_numbers) == ("Living hostages released", True)
     assert report.updated == {"issues": 1} and not report.kept_as_corrected
+
+
+def test_keep_existing_leaves_deleted_in_the_app_deleted(seeded, django_user_model):
+    """make run loads with --keep-existing: a position an analyst deleted stays deleted
+    (restorable from its history), while one gone without anyone deleting it comes back."""
+    analyst = django_user_model.objects.create_user("ana")
+    deleted = Position.objects.get(summary="Raised the number it would free to nine")
+    deleted._history_user = analyst  # as the workspace's delete does
+    deleted.delete()
+    Position.objects.get(summary="Eight bodies handed over").delete()  # no one's: a loader's
+    (report,) = load_files([SEED_FILE], keep_existing=True)
+    assert not Position.objects.filter(uid=deleted.uid).exists()
+    assert Position.objects.filter(summary="Eight bodies handed over").exists()
+    assert (report.kept_deleted, report.created, report.kept) == (
+        {"positions": 1},
+        {"positions": 1},
+        0,
+    )
+    assert "; kept deleted 1 position (deleted in the app since;" in report.summary()
+    # Without --keep-existing, the file is the truth: it comes back.
+    (report,) = load_files([SEED_FILE])
+    assert Position.objects.filter(uid=deleted.uid).exists()
+
+
+def test_keep_existing_leaves_a_scale_changed_in_the_app_as_it_is(seeded, django_user_model):
+    withdrawal = Issue.objects.get(slug="withdrawal")
+    editor = django_user_model.objects.create_user("editor")
+    most = ScaleOption(issue=withdrawal, key="most", label="most", rank=3)
+    most._history_user = editor  # as the admin does
+    most.save()
+    hamas = Position.objects.filter(issue=withdrawal).first()
+    hamas.value_option, hamas._history_user = most, editor  # and an analyst's correction
+    hamas.save()
+    (report,) = load_files([SEED_FILE], keep_existing=True)
+    assert list(withdrawal.options.order_by("rank").values_list("key", flat=True)) == [
+        "none",
+        "partial",
+        "full",
+        "most",
+    ]
+    assert report.kept_as_corrected == {"scale options": 4, "positions": 1}
+    assert Position.objects.get(pk=hamas.pk).value_option == most
