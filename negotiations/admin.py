@@ -10,6 +10,8 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
+from negotiations import editing
+from negotiations.forms import VersionField
 from negotiations.models import (
     Actor,
     Issue,
@@ -29,6 +31,45 @@ admin.site.site_title = "Gapwatch"
 admin.site.index_title = "Negotiations, actors, sources and positions"
 
 
+class VersionCheckedForm(forms.ModelForm):
+    """A form that refuses a save from a page opened before someone else saved the record, as
+    the workspace does (negotiations/editing.py): nobody silently overwrites anybody."""
+
+    # Not "version": the model's own field of that name is not editable.
+    loaded_version = VersionField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            # The stored version, not the instance's: "Revert" fills the form from an old one.
+            self.fields["loaded_version"].required = True
+            self.fields["loaded_version"].initial = (
+                type(self.instance).objects.filter(pk=self.instance.pk).values("version")
+            ).first()["version"]
+
+    def clean(self):
+        cleaned = super().clean()
+        loaded = cleaned.get("loaded_version")
+        if self.instance.pk and loaded is not None:
+            # Locked until the admin's transaction ends, after the save: none slips between.
+            current = type(self.instance).objects.select_for_update().get(pk=self.instance.pk)
+            if current.version != loaded:
+                stale = editing.stale(current, loaded)
+                changed = ", ".join(change.label for change in stale.changes) or "it"
+                when = f" on {stale.when:%-d %B %Y, %H:%M} UTC" if stale.when else ""
+                raise forms.ValidationError(
+                    f"{stale.who} saved this record{when}, after you opened this page, "
+                    f"changing {changed}. Nothing was saved: reload the page to see their "
+                    "version, then make your change again.",
+                    code="stale",
+                )
+        return cleaned
+
+
+class GapwatchAdmin(SimpleHistoryAdmin):
+    form = VersionCheckedForm
+
+
 class ParticipantInline(admin.TabularInline):
     model = Participant
     extra = 0
@@ -45,7 +86,7 @@ class IssueInline(admin.TabularInline):
 
 
 @admin.register(Negotiation)
-class NegotiationAdmin(SimpleHistoryAdmin):
+class NegotiationAdmin(GapwatchAdmin):
     list_display = ["title", "slug", "status", "is_public", "issue_count", "data_changed_at"]
     list_filter = ["status", "is_public"]
     search_fields = ["title", "slug", "summary"]
@@ -62,7 +103,7 @@ class NegotiationAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Actor)
-class ActorAdmin(SimpleHistoryAdmin):
+class ActorAdmin(GapwatchAdmin):
     list_display = ["name", "short_name", "kind", "wikidata_qid", "ucdp_actor_id", "acled_name"]
     list_filter = ["kind"]
     search_fields = ["name", "short_name", "slug", "other_names", "wikidata_qid", "acled_name"]
@@ -70,7 +111,7 @@ class ActorAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Participant)
-class ParticipantAdmin(SimpleHistoryAdmin):
+class ParticipantAdmin(GapwatchAdmin):
     list_display = ["actor", "negotiation", "role", "order"]
     list_filter = ["role", "negotiation"]
     search_fields = ["actor__name", "actor__short_name", "negotiation__title"]
@@ -85,7 +126,7 @@ class ScaleOptionInline(admin.TabularInline):
 
 
 @admin.register(Issue)
-class IssueAdmin(SimpleHistoryAdmin):
+class IssueAdmin(GapwatchAdmin):
     list_display = ["title", "negotiation", "kind", "unit", "order", "position_count"]
     list_filter = ["kind", "negotiation"]
     search_fields = ["title", "slug", "description"]
@@ -132,7 +173,7 @@ class IssueAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ScaleOption)
-class ScaleOptionAdmin(SimpleHistoryAdmin):
+class ScaleOptionAdmin(GapwatchAdmin):
     list_display = ["label", "issue", "rank", "key"]
     list_filter = ["issue__negotiation"]
     search_fields = ["label", "key", "meaning", "issue__title"]
@@ -140,7 +181,7 @@ class ScaleOptionAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Source)
-class SourceAdmin(SimpleHistoryAdmin):
+class SourceAdmin(GapwatchAdmin):
     list_display = ["outlet", "headline", "published_on", "grade"]
     list_filter = ["grade", "outlet"]
     search_fields = ["outlet", "headline", "url", "slug"]
@@ -149,7 +190,7 @@ class SourceAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Package)
-class PackageAdmin(SimpleHistoryAdmin):
+class PackageAdmin(GapwatchAdmin):
     list_display = ["title", "negotiation", "proposer", "is_conditional", "stated_on", "source"]
     list_filter = ["is_conditional", "negotiation"]
     search_fields = ["title", "summary"]
@@ -158,7 +199,7 @@ class PackageAdmin(SimpleHistoryAdmin):
     prepopulated_fields = {"slug": ["title"]}
 
 
-class RoundAdminForm(forms.ModelForm):
+class RoundAdminForm(VersionCheckedForm):
     def clean(self):
         cleaned = super().clean()
         negotiation = cleaned.get("negotiation")
@@ -177,7 +218,7 @@ class RoundAdminForm(forms.ModelForm):
 
 
 @admin.register(Round)
-class RoundAdmin(SimpleHistoryAdmin):
+class RoundAdmin(GapwatchAdmin):
     form = RoundAdminForm
     list_display = ["title", "negotiation", "location", "started_on", "ended_on", "outcome"]
     list_filter = ["negotiation"]
@@ -189,7 +230,7 @@ class RoundAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Position)
-class PositionAdmin(SimpleHistoryAdmin):
+class PositionAdmin(GapwatchAdmin):
     list_display = [
         "summary",
         "actor_name",
@@ -234,7 +275,7 @@ class PositionAdmin(SimpleHistoryAdmin):
             {"fields": ["status", "status_source", "status_attribution", "status_changed_on"]},
         ),
         ("More", {"fields": ["conditions", "is_vague", "package"]}),
-        ("Record", {"fields": ["uid", "recorded_by", "recorded_at"]}),
+        ("Record", {"fields": ["uid", "recorded_by", "recorded_at", "loaded_version"]}),
     ]
 
     @admin.display(description="actor", ordering="participant__actor__name")

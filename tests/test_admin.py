@@ -68,8 +68,9 @@ def test_issue_page_lists_its_latest_positions_and_links_to_all(editor_client):
     assert len(listed.context["cl"].result_list) == issue.positions.count()
 
 
-def changed(editor_client, instance, **changes):
-    """Post the change form of `instance` with `changes`: the response."""
+def changed(editor_client, instance, meanwhile=None, **changes):
+    """Post the change form of `instance` with `changes`: the response. `meanwhile` runs
+    between opening the form and saving it."""
     opts = instance._meta
     url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[instance.pk])
     page = editor_client.get(url)
@@ -86,6 +87,8 @@ def changed(editor_client, instance, **changes):
         for form in formset.formset.forms:
             data.update({f.html_name: ("" if f.value() is None else f.value()) for f in form})
     data.update(changes)
+    if meanwhile is not None:
+        meanwhile()
     return editor_client.post(url, {**data, "_save": "Save"})
 
 
@@ -174,6 +177,55 @@ def test_admin_refuses_a_change_that_makes_a_position_repeat_another(editor_clie
     ) in response.content.decode()
     copy.refresh_from_db()
     assert copy.summary == "Nine, in other words"
+
+
+@pytest.mark.parametrize("model", ["position", "source", "issue"])
+def test_a_save_from_a_page_opened_before_someone_else_s_is_refused(
+    editor_client, django_user_model, model
+):
+    from django.apps import apps
+
+    record = apps.get_model("negotiations", model).objects.order_by("pk").first()
+    analyst = django_user_model.objects.create_user("ana")
+
+    def analyst_corrects_it():
+        theirs = type(record).objects.get(pk=record.pk)
+        field = "summary" if model == "position" else "headline" if model == "source" else "title"
+        setattr(theirs, field, "Corrected by the analyst")
+        theirs._history_user = analyst
+        theirs.save()
+
+    field = "summary" if model == "position" else "headline" if model == "source" else "title"
+    response = changed(editor_client, record, meanwhile=analyst_corrects_it, **{field: "Mine"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "ana saved this record on " in page
+    assert f"after you opened this page, changing {field}. Nothing was saved" in page
+    record.refresh_from_db()
+    assert getattr(record, field) == "Corrected by the analyst"
+    # Opened again, the page saves.
+    assert changed(editor_client, record, **{field: "Mine"}).status_code == 302
+    record.refresh_from_db()
+    assert getattr(record, field) == "Mine"
+
+
+def test_reverting_to_an_earlier_version_still_saves(editor_client):
+    position = Position.objects.get(summary="Raised the number it would free to nine")
+    assert changed(editor_client, position, summary="Edited").status_code == 302
+    first = position.history.order_by("history_date").first()
+    url = reverse(
+        "admin:negotiations_position_simple_history", args=[position.pk, first.history_id]
+    )
+    page = editor_client.get(url)
+    data = {}
+    for bound in page.context["adminform"].form:
+        value = bound.value()
+        if value is not None:
+            data[bound.name] = getattr(value, "pk", value)
+    assert data["loaded_version"] == Position.objects.get(pk=position.pk).version  # the stored one
+    assert editor_client.post(url, {**data, "_save": "Save"}).status_code == 302
+    position.refresh_from_db()
+    assert position.summary == "Raised the number it would free to nine"
 
 
 def test_position_list_filters_by_negotiation_and_stance(editor_client, seeded):
