@@ -780,23 +780,30 @@ class ImportConfirmForm(forms.Form):
     LIMIT = 2_400_000  # characters: Django refuses larger form fields
 
     @classmethod
-    def sign(cls, content: bytes, versions: dict[str, int]) -> str:
+    def sign(cls, content: bytes, versions: dict[str, int], actions: list[str]) -> str:
         from django.core import signing
 
         encoded = base64.b64encode(content).decode("ascii")
         return signing.dumps(
-            {"content": encoded, "versions": versions}, salt=cls.SALT, compress=True
+            {"content": encoded, "versions": versions, "actions": actions},
+            salt=cls.SALT,
+            compress=True,
         )
 
-    def previewed(self) -> tuple[bytes, dict[str, int]] | None:
-        """(file content, versions seen at preview), or None if missing, forged or stale."""
+    def previewed(self) -> tuple[bytes, dict[str, int], list[str]] | None:
+        """(file content, versions seen at preview, what each row would do), or None if
+        missing, forged or stale."""
         from django.core import signing
 
         if not self.is_valid():
             return None
         try:
             data = signing.loads(self.cleaned_data["payload"], salt=self.SALT, max_age=self.MAX_AGE)
-            return base64.b64decode(data["content"]), dict(data["versions"])
+            return (
+                base64.b64decode(data["content"]),
+                dict(data["versions"]),
+                [str(action) for action in data["actions"]],
+            )
         except (signing.BadSignature, KeyError, TypeError, ValueError):
             return None
 

@@ -88,11 +88,24 @@ class ImportPlan:
             if row.loaded_version is not None
         }
 
-    def changed_since(self, previewed: dict[str, int]) -> list[str]:
-        now = self.versions()
-        return [uid for uid, version in previewed.items() if now.get(uid) != version] + [
-            uid for uid in now if uid not in previewed
-        ]
+    def actions(self) -> list[str]:
+        """What each row would do (new, update, unchanged, recorded), in the file's order."""
+        return [row.action for row in self.rows]
+
+    def changed_since(self, versions: dict[str, int], actions: list[str]) -> int:
+        """How many of the file's rows would not be imported as previewed, given the preview's
+        `versions` and `actions`: their position changed, or was recorded or deleted, since."""
+        if len(actions) != len(self.rows):
+            return len(self.rows)
+        return sum(
+            1
+            for row, before in zip(self.rows, actions, strict=True)
+            if row.action != before
+            or (
+                row.loaded_version is not None
+                and versions.get(str(row.position.uid)) != row.loaded_version
+            )
+        )
 
     @property
     def errors(self) -> list[RowPlan]:

@@ -57,6 +57,37 @@ def test_confirming_an_import_refuses_when_a_position_changed_since_the_preview(
     assert position.summary == "Someone else's correction"
 
 
+def test_confirming_an_import_refuses_when_a_new_row_was_recorded_since_the_preview(
+    analyst_client,
+):
+    """Another analyst imports part of the same file between the preview and the confirmation:
+    the file would no longer go in as previewed, so none of it does."""
+    url = reverse("negotiations:import", args=[SEED_SLUG])
+    rows = list(csv.DictReader(io.StringIO(exported(analyst_client))))
+    new_rows = [
+        rows[1] | {"id": "", "summary": summary, "value_min": n, "value_max": n}
+        for summary, n in (("Ten now", "10"), ("Twelve now", "12"))
+    ]
+
+    def file_of(chosen) -> SimpleUploadedFile:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=POSITION_HEADER, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(chosen)
+        return SimpleUploadedFile("p.csv", buffer.getvalue().encode())
+
+    preview = analyst_client.post(url, {"file": file_of(new_rows)})
+    payload = re.search(r'name="payload" value="([^"]+)"', preview.text).group(1)
+    other = analyst_client.post(url, {"file": file_of(new_rows[:1])})  # someone else, first
+    other_payload = re.search(r'name="payload" value="([^"]+)"', other.text).group(1)
+    assert analyst_client.post(url, {"payload": other_payload}).status_code == 302
+    response = analyst_client.post(url, {"payload": payload})
+    assert response.status_code == 409
+    assert "1 position in the file changed since the preview" in text_of(response)
+    assert not Position.objects.filter(summary="Twelve now").exists()
+    assert Position.objects.filter(summary="Ten now").count() == 1
+
+
 def test_a_forged_confirmation_is_refused(analyst_client):
     response = analyst_client.post(
         reverse("negotiations:import", args=[SEED_SLUG]), {"payload": "forged:data"}

@@ -465,13 +465,13 @@ def import_positions(request: HttpRequest, slug: str) -> HttpResponse:
                 "The confirmation expired or was damaged; upload the file again."
             ]
             return TemplateResponse(request, "negotiations/import.html", context, status=422)
-        content, versions = previewed
+        content, versions, actions = previewed
         plan = plan_import(content, negotiation)
-        changed = plan.changed_since(versions)
+        changed = plan.changed_since(versions, actions)
         if changed:
             context["problems"] = [
-                f"{len(changed)} position{pluralize(len(changed))} in the file changed since "
-                "the preview (someone saved them, or this file was imported already); check "
+                f"{changed} position{pluralize(changed)} in the file changed since the preview "
+                "(someone saved or recorded them, or this file was imported already); check "
                 "the file again before importing it."
             ]
             return TemplateResponse(request, "negotiations/import.html", context, status=409)
@@ -496,7 +496,7 @@ def import_positions(request: HttpRequest, slug: str) -> HttpResponse:
     plan = plan_import(content, negotiation)
     context["plan"] = plan
     if plan.ok:
-        payload = ImportConfirmForm.sign(content, plan.versions())
+        payload = ImportConfirmForm.sign(content, plan.versions(), plan.actions())
         if len(payload) > ImportConfirmForm.LIMIT:
             context["too_large"] = True
         else:
