@@ -374,20 +374,11 @@ class NewSourceForm(forms.ModelForm):
         return cleaned
 
     def recorded_as(self, outlet: str, headline: str, published_on):
-        """Another source on record with this outlet and headline (in any case) and date."""
+        """Another source on record that is the same report as the one typed in."""
         from negotiations.models import Source
 
-        # Compared in Python: SQLite's case-insensitive match folds ASCII letters only.
-        key = (outlet.strip().casefold(), headline.strip().casefold())
-        same_day = Source.objects.filter(published_on=published_on).exclude(pk=self.instance.pk)
-        return next(
-            (
-                source
-                for source in same_day
-                if (source.outlet.strip().casefold(), source.headline.strip().casefold()) == key
-            ),
-            None,
-        )
+        typed = Source(outlet=outlet, headline=headline, published_on=published_on)
+        return Source.objects.exclude(pk=self.instance.pk).same_report(typed)
 
     def save(self, commit: bool = True):
         source = super().save(commit=False)

@@ -34,6 +34,7 @@ from negotiations.models import (
     Source,
     moment_on_record,
     refused_as_repeat,
+    report_key,
 )
 from negotiations.spreadsheets import POSITION_HEADER, POSITION_TEXT_COLUMNS, restore
 
@@ -603,6 +604,17 @@ def find_or_plan_source(row, lookups, plan, result: RowPlan) -> Source | None:
             column = next((c for c, n in SOURCE_COLUMNS.items() if n == name), name)
             for message in messages:
                 result.error(f"{column} (new source {slug!r}): {message}")
+        return None
+    # The same report under another slug would split its positions between two records.
+    same = Source.objects.same_report(source) or next(
+        (other for other in plan.new_sources.values() if report_key(other) == report_key(source)),
+        None,
+    )
+    if same is not None:
+        result.error(
+            f"source: new source {slug!r} is the report {same.slug!r} (the same outlet, "
+            f"headline and date{'' if same.pk else ', earlier in the file'}); give that slug"
+        )
         return None
     plan.new_sources[slug] = source
     return source

@@ -483,6 +483,26 @@ class Credibility(models.IntegerChoices):
     CANNOT_BE_JUDGED = 6, "6: truth cannot be judged"
 
 
+def report_key(source: Source) -> tuple:
+    """What makes two sources the same report: outlet and headline (in any case, spaces around
+    them aside) and date. Compared in Python: SQLite's case-insensitive match folds ASCII
+    letters only."""
+    return (
+        source.outlet.strip().casefold(),
+        source.headline.strip().casefold(),
+        source.published_on,
+    )
+
+
+class SourceQuerySet(models.QuerySet):
+    def same_report(self, source: Source) -> Source | None:
+        """The source among these that is the same report as `source` (report_key): two
+        records of one report would split its positions between them."""
+        key = report_key(source)
+        same_day = self.filter(published_on=source.published_on)
+        return next((other for other in same_day if report_key(other) == key), None)
+
+
 class Source(Versioned):
     """A report that positions are taken from. Shared across negotiations."""
 
@@ -499,6 +519,7 @@ class Source(Versioned):
     )
     grade_note = models.TextField(blank=True, help_text="Why this grade was given.")
 
+    objects = SourceQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

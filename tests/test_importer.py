@@ -333,3 +333,30 @@ def test_a_position_recorded_by_someone_else_since_the_preview_refuses_the_impor
         "file again."
     ]
     assert Position.objects.count() == before
+
+
+def test_a_report_on_record_given_a_new_slug_is_refused(client, seeded):
+    """Under another slug, the same outlet, headline and date are the same report: a second
+    record of it would split its positions between the two."""
+    kan = Source.objects.get(slug="kan-2025-04-14")
+    row = new_row(
+        client,
+        summary="Ten now",
+        source="kan-11-report",
+        source_outlet=kan.outlet.upper(),
+        source_headline=f" {kan.headline} ",
+        source_published_on=kan.published_on.isoformat(),
+        source_grade=kan.grade,
+        source_url="",
+    )
+    assert plan_import(to_csv([row])).messages() == [
+        "line 2: source: new source 'kan-11-report' is the report 'kan-2025-04-14' (the same "
+        "outlet, headline and date); give that slug"
+    ]
+    # Two new slugs for one new report in one file: the same.
+    first = row | {"source": "axios-1", "source_outlet": "Axios", "source_headline": "Ten"}
+    second = first | {"source": "axios-2", "summary": "Eleven now"}
+    assert plan_import(to_csv([first, second])).messages() == [
+        "line 3: source: new source 'axios-2' is the report 'axios-1' (the same outlet, "
+        "headline and date, earlier in the file); give that slug"
+    ]
