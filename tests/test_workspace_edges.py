@@ -436,3 +436,23 @@ def test_saving_a_source_goes_back_where_the_analyst_came_from(analyst_client):
     data["version"] = source.version
     response = analyst_client.post(f"{url}?next=https://elsewhere.example/", data)
     assert response["Location"] == url
+
+
+def test_every_deleted_position_can_be_found_page_by_page(analyst_client):
+    """Not only the newest 200: the list has pages, each record once at its latest deletion."""
+    nine = hamas_nine()
+    for n in range(54):
+        builders.copy_of(nine, summary=f"Mistaken row {n}").delete()
+    twice = builders.copy_of(nine, summary="Deleted twice")
+    fields = {f.attname: getattr(twice, f.attname) for f in Position._meta.concrete_fields}
+    twice.delete()
+    Position.objects.create(**fields).delete()  # restored with its id, then deleted again
+    back = builders.copy_of(nine, summary="Deleted, then restored")
+    back.delete()
+    back.save()  # restored: no longer deleted
+    url = reverse("negotiations:deleted", args=[SEED_SLUG])
+    first, second = text_of(analyst_client.get(url)), text_of(analyst_client.get(url, {"page": 2}))
+    assert "Page 1 of 2" in first and "Page 2 of 2" in second
+    listed = re.findall(r"(Mistaken row \d+|Deleted twice|Deleted, then restored)", first + second)
+    assert sorted(listed) == sorted([f"Mistaken row {n}" for n in range(54)] + ["Deleted twice"])
+    assert first.index("Deleted twice") < first.index("Mistaken row 53")  # newest first

@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.defaultfilters import pluralize
@@ -42,8 +43,10 @@ from negotiations.importer import ImportRefused, apply_import, plan_import
 from negotiations.models import Issue, Negotiation, Participant, Position, Round, Source
 from negotiations.spreadsheets import POSITION_COLUMNS
 from negotiations.views.conditional import readable_negotiation
+from negotiations.views.public import paginate, status_for
 
 POSITIONS_CHANGED = "positions-changed"
+DELETED_PER_PAGE = 50
 HISTORY_MODELS = {"position": Position, "source": Source, "round": Round}
 
 
@@ -425,19 +428,25 @@ def negotiation_of(kind: str, version) -> Negotiation | None:
 @analyst_view("negotiations.view_position")
 def deleted_positions(request: HttpRequest, slug: str) -> HttpResponse:
     negotiation = readable_negotiation(request, slug)
+    # A record deleted, restored and deleted again is listed once, at its latest deletion.
+    latest_deletion = (
+        Position.history.filter(id=OuterRef("id"), history_type="-")
+        .order_by("-history_date", "-history_id")
+        .values("history_id")[:1]
+    )
     deleted = (
         Position.history.filter(history_type="-", issue__negotiation=negotiation)
         .exclude(uid__in=Position.objects.for_negotiation(negotiation).values("uid"))
+        .filter(history_id=Subquery(latest_deletion))
         .select_related("history_user", "participant__actor", "issue")
-        .order_by("-history_date")
+        .order_by("-history_date", "-history_id")
     )
-    latest = {}
-    for entry in deleted[:500]:
-        latest.setdefault(entry.id, entry)  # a record deleted twice is listed once
+    page, page_form = paginate(request, deleted, DELETED_PER_PAGE)
     return TemplateResponse(
         request,
         "negotiations/deleted.html",
-        {"negotiation": negotiation, "deleted": list(latest.values())[:200]},
+        {"negotiation": negotiation, "page": page},
+        status=status_for(page_form),
     )
 
 
