@@ -87,6 +87,30 @@ TABLES = (
                 "NEW.package_id IS NULL OR EXISTS (SELECT 1 FROM negotiations_package"
                 " WHERE id = NEW.package_id AND proposer_id = NEW.participant_id)",
             ),
+            Rule(
+                "position_dated_by_its_sources",
+                "a source cannot report a position stated, or a status changed, after it was"
+                " published",
+                "NEW.stated_on <= (SELECT published_on FROM negotiations_source"
+                " WHERE id = NEW.source_id)"
+                " AND (NEW.status_source_id IS NULL OR NEW.status_changed_on IS NULL"
+                " OR NEW.status_changed_on <= (SELECT published_on FROM negotiations_source"
+                " WHERE id = NEW.status_source_id))",
+            ),
+        ),
+    ),
+    TableRules(
+        "negotiations_source",
+        ("UPDATE",),
+        (
+            Rule(
+                "source_published_by_what_it_reports",
+                "a source cannot be dated before the positions and status changes it reports",
+                "NOT EXISTS (SELECT 1 FROM negotiations_position WHERE source_id = NEW.id"
+                " AND stated_on > NEW.published_on)"
+                " AND NOT EXISTS (SELECT 1 FROM negotiations_position"
+                " WHERE status_source_id = NEW.id AND status_changed_on > NEW.published_on)",
+            ),
         ),
     ),
     TableRules(

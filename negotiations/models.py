@@ -1034,6 +1034,19 @@ class Position(Versioned):
                 violation_error_message="A denial or retraction needs its source and date.",
             ),
             models.CheckConstraint(
+                condition=~Q(status=PositionStatus.REPORTED)
+                | (
+                    Q(status_source__isnull=True)
+                    & Q(status_changed_on__isnull=True)
+                    & Q(status_attribution="")
+                ),
+                name="position_reported_has_no_status_details",
+                violation_error_message=(
+                    "Only a confirmed, denied or retracted position has a status source, date "
+                    "or attribution."
+                ),
+            ),
+            models.CheckConstraint(
                 condition=Q(status_changed_on__isnull=True)
                 | Q(status_changed_on__gte=F("stated_on")),
                 name="position_status_changes_after_statement",

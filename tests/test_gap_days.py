@@ -72,7 +72,7 @@ def test_every_kind_of_position_change_keeps_the_stored_days_true(db):
 
     def move():
         position = some_position()
-        position.stated_on = some_day()
+        position.stated_on = min(some_day(), position.source.published_on)  # reported by then
         if position.status_changed_on and position.status_changed_on < position.stated_on:
             position.status_changed_on = position.stated_on
         position.save()

@@ -52,19 +52,20 @@ def test_a_database_in_use_migrates_forward_and_back_and_keeps_its_triggers(tmp_
         triggers = database.execute(
             "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%_rules_%'"
         ).fetchone()[0]
-    assert triggers == 11
+    assert triggers == 12
 
 
 def test_dates_before_1900_stop_the_migration_with_a_list_to_correct(tmp_path):
     env, path = migrated_to_0007_with_the_seed(tmp_path)
     with sqlite3.connect(path) as database:
-        database.execute("UPDATE negotiations_source SET published_on = '0025-04-14' WHERE id = 1")
+        # A position's date: a source's would be refused by a rule newer than the typo.
+        database.execute("UPDATE negotiations_position SET stated_on = '0025-04-14' WHERE id = 1")
     result = manage("migrate", **env)
     assert result.returncode != 0
     assert "Correct these dates (before 1 January 1900) in the admin, then migrate again:" in (
         result.stderr
     )
-    assert "Source 1: published_on = 0025-04-14" in result.stderr
+    assert "Position 1: stated_on = 0025-04-14" in result.stderr
 
 
 COPY_UID = uuid.UUID("00000000-0000-4000-8000-000000000001")

@@ -177,6 +177,35 @@ def test_the_database_and_the_forms_agree_on_what_makes_a_position_the_same():
     assert set().union(*map(columns, constraint.expressions)) == set(SAME_RECORD)
 
 
+def test_database_refuses_a_position_dated_after_its_source(talks):
+    """Its statement after the report's publication, or its denial after the denying report's;
+    nor can a report be dated back before what it reports."""
+    offer, source = Position.objects.filter(pk=talks["offer"].pk), talks["source"]
+    later = source.published_on + dt.timedelta(days=1)
+    message = refused(lambda: offer.update(stated_on=later))
+    assert "position_dated_by_its_sources" in message
+    denial = builders.source("denial", published_on=later)
+    offer.update(status="denied", status_source=denial, status_changed_on=later)
+    refused(lambda: offer.update(status_changed_on=later + dt.timedelta(days=1)))
+    earlier = source.published_on - dt.timedelta(days=1)
+    message = refused(lambda: Source.objects.filter(pk=source.pk).update(published_on=earlier))
+    assert "source_published_by_what_it_reports" in message
+    refused(lambda: Source.objects.filter(pk=denial.pk).update(published_on=source.published_on))
+    Source.objects.filter(pk=denial.pk).update(published_on=later + dt.timedelta(days=5))
+
+
+def test_database_refuses_status_details_on_a_position_only_reported(talks):
+    offer = Position.objects.filter(pk=talks["offer"].pk)
+    for details in (
+        {"status_source": talks["source"]},
+        {"status_changed_on": talks["offer"].stated_on},
+        {"status_attribution": "A spokesman"},
+    ):
+        message = refused(lambda details=details: offer.update(**details))
+        assert "position_reported_has_no_status_details" in message
+    offer.update(status="confirmed", status_attribution="A spokesman")  # a confirmation may
+
+
 def test_database_refuses_a_number_on_a_yes_no_issue(talks):
     refused(
         lambda: builders.position(talks["hamas"], talks["end_of_war"], talks["source"], amount=3)
