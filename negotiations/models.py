@@ -97,6 +97,9 @@ def is_whole(number) -> bool:
     return number is None or Decimal(number) == Decimal(number).to_integral_value()
 
 
+LINE_BREAKS = ("\n", "\r", "\t", "\u2028", "\u2029")
+
+
 def one_line(value: str) -> None:
     # Control characters (C0 and C1, with tab, CR, LF and NEL) and the Unicode line and
     # paragraph separators.
@@ -113,6 +116,23 @@ def moved_away(record: models.Model, field: str) -> bool:
         return False
     stored = type(record).objects.filter(pk=record.pk).values_list(field, flat=True).first()
     return stored is not None and stored != getattr(record, field)
+
+
+def one_line_check(model: str, *fields: str) -> models.CheckConstraint:
+    """The database's side of one_line for a model's one-line text `fields`: no line feed,
+    carriage return, tab, or Unicode line or paragraph separator. (A CHECK cannot read Unicode
+    categories, and SQLite has no regular expressions: the other control characters are left
+    to one_line, which every form, the importer and the seed loader run.) One constraint per
+    model, so that a form checking it spends one query, not one per field."""
+    condition = Q()
+    for field in fields:
+        for character in LINE_BREAKS:
+            condition &= ~Q(**{f"{field}__contains": character})
+    return models.CheckConstraint(
+        condition=condition,
+        name=f"{model}_text_in_one_line",
+        violation_error_message="Write it in one line, without line breaks or control characters.",
+    )
 
 
 def from_1900(field: str, name: str) -> models.CheckConstraint:
@@ -179,6 +199,7 @@ class Negotiation(Versioned):
     class Meta:
         ordering = ["title"]
         constraints = [
+            one_line_check("negotiation", "title"),
             models.CheckConstraint(
                 condition=Q(status__in=NegotiationStatus.values), name="negotiation_status_valid"
             ),
@@ -231,6 +252,7 @@ class Actor(Versioned):
     class Meta:
         ordering = ["name"]
         constraints = [
+            one_line_check("actor", "name", "short_name", "acled_name"),
             models.CheckConstraint(condition=Q(kind__in=ActorKind.values), name="actor_kind_valid"),
             models.CheckConstraint(
                 condition=Q(colour__startswith="#") & Q(Exact(Length("colour"), 7)),
@@ -355,6 +377,7 @@ class Issue(Versioned):
     class Meta:
         ordering = ["order", "id"]
         constraints = [
+            one_line_check("issue", "title", "unit", "unit_singular"),
             models.UniqueConstraint(
                 fields=["negotiation", "slug"],
                 name="issue_slug_unique_per_negotiation",
@@ -445,6 +468,7 @@ class ScaleOption(Versioned):
     class Meta:
         ordering = ["rank"]
         constraints = [
+            one_line_check("scaleoption", "label"),
             models.UniqueConstraint(fields=["issue", "rank"], name="scale_option_rank_unique"),
             models.UniqueConstraint(fields=["issue", "key"], name="scale_option_key_unique"),
         ]
@@ -525,6 +549,7 @@ class Source(Versioned):
     class Meta:
         ordering = ["-published_on", "outlet"]
         constraints = [
+            one_line_check("source", "outlet", "headline"),
             models.CheckConstraint(condition=Q(grade__in=Grade.values), name="source_grade_valid"),
             from_1900("published_on", "source_published_from_1900"),
             models.CheckConstraint(
@@ -588,6 +613,7 @@ class Package(Versioned):
     class Meta:
         ordering = ["stated_on", "id"]
         constraints = [
+            one_line_check("package", "title"),
             models.UniqueConstraint(
                 fields=["negotiation", "slug"], name="package_slug_unique_per_negotiation"
             ),
@@ -643,6 +669,7 @@ class Round(Versioned):
     class Meta:
         ordering = ["started_on", "id"]
         constraints = [
+            one_line_check("round", "title", "location", "outcome"),
             models.UniqueConstraint(
                 fields=["negotiation", "slug"], name="round_slug_unique_per_negotiation"
             ),
@@ -992,6 +1019,7 @@ class Position(Versioned):
             models.Index(fields=["status_source", "issue"], name="position_by_status_source"),
         ]
         constraints = [
+            one_line_check("position", "summary", "attribution", "status_attribution"),
             models.CheckConstraint(
                 condition=Q(stance__in=Stance.values), name="position_stance_valid"
             ),

@@ -206,6 +206,22 @@ def test_database_refuses_status_details_on_a_position_only_reported(talks):
     offer.update(status="confirmed", status_attribution="A spokesman")  # a confirmation may
 
 
+@pytest.mark.parametrize("character", ["\n", "\r", "\t", "\u2028"])
+def test_database_refuses_a_line_break_in_text_of_one_line(talks, character):
+    for records, field in (
+        (Position.objects.filter(pk=talks["offer"].pk), "summary"),
+        (Position.objects.filter(pk=talks["offer"].pk), "attribution"),
+        (Source.objects.filter(pk=talks["source"].pk), "headline"),
+        (Actor.objects.filter(pk=talks["hamas"].actor_id), "short_name"),
+        (Issue.objects.filter(pk=talks["hostages"].pk), "unit"),
+    ):
+        message = refused(
+            lambda records=records, field=field: records.update(**{field: f"a{character}b"})
+        )
+        assert "_text_in_one_line" in message, field
+    Position.objects.filter(pk=talks["offer"].pk).update(summary="One line, with “quotes”")
+
+
 def test_database_refuses_a_number_on_a_yes_no_issue(talks):
     refused(
         lambda: builders.position(talks["hamas"], talks["end_of_war"], talks["source"], amount=3)
