@@ -4,6 +4,7 @@ history: the "History" button lists each version with who changed what, and reve
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -23,6 +24,7 @@ from negotiations.models import (
     ScaleOption,
     Source,
 )
+from negotiations.seeds import TEMPORARY_RANK
 
 LATEST_POSITIONS = 20
 
@@ -119,8 +121,34 @@ class ParticipantAdmin(GapwatchAdmin):
     list_select_related = ["actor", "negotiation"]
 
 
+class ScaleOptionForm(forms.ModelForm):
+    def validate_constraints(self):
+        """A rank is checked among the options on the page (the formset does), not against
+        the stored ranks it may be swapping with."""
+        try:
+            self.instance.validate_constraints(exclude={*self._get_validation_exclusions(), "rank"})
+        except ValidationError as error:
+            self._update_errors(error)
+
+
+class ScaleOptionFormSet(forms.BaseInlineFormSet):
+    def save_existing_objects(self, commit=True):
+        """Options changing rank first move to ranks no option has, so that the database's
+        unique (issue, rank), checked row by row, never sees two options at one rank."""
+        moving = [
+            form.instance
+            for form in self.initial_forms
+            if "rank" in form.changed_data and form not in self.deleted_forms
+        ]
+        for offset, option in enumerate(moving):
+            ScaleOption.objects.filter(pk=option.pk).update(rank=TEMPORARY_RANK + offset)
+        return super().save_existing_objects(commit)
+
+
 class ScaleOptionInline(admin.TabularInline):
     model = ScaleOption
+    form = ScaleOptionForm
+    formset = ScaleOptionFormSet
     extra = 0
     fields = ["rank", "key", "label", "meaning"]
 

@@ -228,6 +228,27 @@ def test_reverting_to_an_earlier_version_still_saves(editor_client):
     assert position.summary == "Raised the number it would free to nine"
 
 
+def test_an_issue_s_scale_options_can_swap_ranks_in_one_save(editor_client):
+    withdrawal = Issue.objects.get(slug="withdrawal")
+    ranks = dict(withdrawal.options.values_list("key", "rank"))
+    page = editor_client.get(reverse("admin:negotiations_issue_change", args=[withdrawal.pk]))
+    forms = page.context["inline_admin_formsets"][0].formset.forms
+    swapped = {
+        f"{form.prefix}-rank": ranks["partial"] if form.instance.key == "none" else ranks["none"]
+        for form in forms
+        if form.instance.key in ("none", "partial")
+    }
+    response = changed(editor_client, withdrawal, **swapped)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert dict(withdrawal.options.values_list("key", "rank")) == ranks | {
+        "none": ranks["partial"],
+        "partial": ranks["none"],
+    }
+    # Two options at one rank on the page are still refused.
+    clash = {f"{forms[0].prefix}-rank": ranks["full"], f"{forms[2].prefix}-rank": ranks["full"]}
+    assert changed(editor_client, withdrawal, **clash).status_code == 200
+
+
 def test_position_list_filters_by_negotiation_and_stance(editor_client, seeded):
     response = editor_client.get(
         reverse("admin:negotiations_position_changelist"),
