@@ -24,7 +24,6 @@ from negotiations.models import (
     ScaleOption,
     Source,
 )
-from negotiations.seeds import TEMPORARY_RANK
 
 LATEST_POSITIONS = 20
 
@@ -136,12 +135,11 @@ class ScaleOptionFormSet(forms.BaseInlineFormSet):
         """Options changing rank first move to ranks no option has, so that the database's
         unique (issue, rank), checked row by row, never sees two options at one rank."""
         moving = [
-            form.instance
+            form.instance.pk
             for form in self.initial_forms
             if "rank" in form.changed_data and form not in self.deleted_forms
         ]
-        for offset, option in enumerate(moving):
-            ScaleOption.objects.filter(pk=option.pk).update(rank=TEMPORARY_RANK + offset)
+        ScaleOption.objects.filter(pk__in=moving).set_aside()
         return super().save_existing_objects(commit)
 
 

@@ -454,6 +454,18 @@ class Issue(Versioned):
         return gaps.unit_for(amount, self.unit, self.unit_singular)
 
 
+class ScaleOptionQuerySet(models.QuerySet):
+    # Far above any rank a scale has.
+    SET_ASIDE_RANK = 10_000
+
+    def set_aside(self) -> None:
+        """Move these options to ranks no option has, so that ranking them anew one by one
+        never meets the unique (issue, rank) on the way. A step of a save that ranks them, so
+        kept out of their history (update(), not save())."""
+        for offset, pk in enumerate(self.order_by("rank").values_list("pk", flat=True)):
+            ScaleOption.objects.filter(pk=pk).update(rank=self.SET_ASIDE_RANK + offset)
+
+
 class ScaleOption(Versioned):
     """One step on a scale issue; `rank` orders the steps (0 is the lowest)."""
 
@@ -463,6 +475,7 @@ class ScaleOption(Versioned):
     label = models.CharField(max_length=100, validators=[one_line])
     meaning = models.TextField(blank=True, help_text="What this step means, in words.")
 
+    objects = ScaleOptionQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

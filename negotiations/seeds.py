@@ -563,9 +563,19 @@ class Loader:
 
     def __init__(self, keep_existing: bool = False) -> None:
         self.problems: list[str] = []
+        self.deletions: dict[type[models.Model], bool] = {}
         self.keep_existing = keep_existing
         """Create what is missing; of what exists, leave what was corrected in the app as it
         is (however the file differs), and bring the rest up to the file."""
+
+    def anyone_deleted(self, model: type[models.Model]) -> bool:
+        """Whether anyone deleted a record of `model` in the app: one query per model, so
+        that a first load, which creates everything, asks no more for each record."""
+        if model not in self.deletions:
+            self.deletions[model] = hasattr(model, "history") and (
+                model.history.filter(history_type="-").exclude(history_user=None).exists()
+            )
+        return self.deletions[model]
 
     def save(
         self,
@@ -584,7 +594,12 @@ class Loader:
         """
         related_sets = related_sets or {}
         instance = model.objects.filter(**lookup).first()
-        if instance is None and self.keep_existing and deleted_in_app(model, lookup):
+        if (
+            instance is None
+            and self.keep_existing
+            and self.anyone_deleted(model)
+            and deleted_in_app(model, lookup)
+        ):
             report.count(model, "kept_deleted")  # the deletion stands
             return None
         if instance is None:
@@ -1014,9 +1029,6 @@ def _position_value(
     return columns
 
 
-TEMPORARY_RANK = 10_000
-
-
 def _used_options_missing(issue: Issue, options: list[dict]) -> list[str]:
     keys = {option["key"] for option in options}
     return sorted(
@@ -1045,9 +1057,7 @@ def _reconcile_options(issue: Issue, keys: list[str]) -> bool:
     stale.delete()
     stored = dict(issue.options.values_list("key", "rank"))
     if any(stored.get(key, rank) != rank for rank, key in enumerate(keys)):
-        for offset, option in enumerate(issue.options.order_by("rank")):
-            option.rank = TEMPORARY_RANK + offset
-            option.save(update_fields=["rank"])
+        issue.options.set_aside()
     return True
 
 
