@@ -80,6 +80,7 @@ def content_fields(model: type[models.Model]) -> list[models.Field]:
 # A range's two ends are one value to a reader ("9 hostages", "40–70 days"), whatever the form
 # they were typed in ("Exactly", or "From" and "To"): one change, called "value", in words.
 RANGE_ENDS = ("value_min", "value_max")
+RANGE_CHANGE = "value"
 
 
 def differences(before: models.Model, after: models.Model) -> list[FieldChange]:
@@ -95,7 +96,7 @@ def differences(before: models.Model, after: models.Model) -> list[FieldChange]:
     if ends:
         at = changes.index(ends[0])
         changes[at : at + len(ends)] = [
-            FieldChange("value", "value", value_in_words(before), value_in_words(after))
+            FieldChange(RANGE_CHANGE, "value", value_in_words(before), value_in_words(after))
         ]
     return changes
 

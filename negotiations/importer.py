@@ -368,7 +368,8 @@ def plan_import(
 
 # What makes two positions the same record: a row without an id that repeats one of these is
 # a position already on record, not a new one (say, the same file imported twice).
-SAME_RECORD_FIELDS = {name.removesuffix("_id") for name in SAME_RECORD} | {"value"}  # the range
+# The fields of SAME_RECORD as a row's changes name them (editing.differences).
+SAME_RECORD_FIELDS = {name.removesuffix("_id") for name in SAME_RECORD} | {editing.RANGE_CHANGE}
 
 
 def mark_already_recorded(plan: ImportPlan) -> None:
