@@ -151,16 +151,20 @@ def test_imports_and_seed_loads_are_recorded(seeded):
 # Optimistic concurrency
 
 
-@pytest.mark.django_db
-def test_a_stale_save_is_refused_and_names_the_change(django_user_model):
+def nine_hostages_offered() -> Position:
     negotiation = builders.negotiation("talks")
-    offer = builders.position(
+    return builders.position(
         builders.participant(negotiation, "north"),
         builders.issue(negotiation, "hostages"),
         builders.source(),
         amount=9,
         summary="Nine",
     )
+
+
+@pytest.mark.django_db
+def test_a_stale_save_is_refused_and_names_the_change(django_user_model):
+    offer = nine_hostages_offered()
     loaded = offer.version
     theirs = Position.objects.get(pk=offer.pk)
     theirs.summary = "Nine (theirs)"
@@ -178,15 +182,7 @@ def test_a_stale_save_is_refused_and_names_the_change(django_user_model):
 
 @pytest.mark.django_db
 def test_a_range_s_two_ends_are_one_change_in_words():
-    negotiation = builders.negotiation("talks")
-    offer = builders.position(
-        builders.participant(negotiation, "north"),
-        builders.issue(negotiation, "hostages"),
-        builders.source(),
-        amount=9,
-        summary="Nine",
-        conditions="",
-    )
+    offer = nine_hostages_offered()
     before = Position.objects.get(pk=offer.pk)
     offer.value_min, offer.value_max, offer.credibility = Decimal(10), None, 3
     assert [(c.field, c.label, c.before, c.after) for c in editing.differences(before, offer)] == [
@@ -207,14 +203,7 @@ def test_a_range_s_two_ends_are_one_change_in_words():
 
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_saves_one_wins_the_other_is_refused():
-    negotiation = builders.negotiation("talks")
-    offer = builders.position(
-        builders.participant(negotiation, "north"),
-        builders.issue(negotiation, "hostages"),
-        builders.source(),
-        amount=9,
-        summary="Nine",
-    )
+    offer = nine_hostages_offered()
     loaded = offer.version
     start = threading.Barrier(2)
     outcomes: list[str] = []
