@@ -58,8 +58,14 @@ class VersionCheckedForm(forms.ModelForm):
                 stale = editing.stale(current, loaded)
                 changed = ", ".join(change.label for change in stale.changes) or "it"
                 when = f" on {stale.when:%-d %B %Y, %H:%M} UTC" if stale.when else ""
+                # A row of an inline (a negotiation's issues, say) has a prefix: name the row.
+                record = (
+                    "This record"
+                    if self.prefix is None
+                    else f"The {self.instance._meta.verbose_name} “{current}”"
+                )
                 raise forms.ValidationError(
-                    f"{stale.who} saved this record{when}, after you opened this page, "
+                    f"{record} was saved by {stale.who}{when}, after you opened this page, "
                     f"changing {changed}. Nothing was saved: reload the page to see their "
                     "version, then make your change again.",
                     code="stale",
@@ -73,15 +79,17 @@ class GapwatchAdmin(SimpleHistoryAdmin):
 
 class ParticipantInline(admin.TabularInline):
     model = Participant
+    form = VersionCheckedForm
     extra = 0
     autocomplete_fields = ["actor"]
-    fields = ["actor", "role", "order"]
+    fields = ["actor", "role", "order", "loaded_version"]
 
 
 class IssueInline(admin.TabularInline):
     model = Issue
+    form = VersionCheckedForm
     extra = 0
-    fields = ["title", "slug", "kind", "unit", "whole_numbers", "order"]
+    fields = ["title", "slug", "kind", "unit", "whole_numbers", "order", "loaded_version"]
     show_change_link = True
     prepopulated_fields = {"slug": ["title"]}
 
@@ -120,7 +128,7 @@ class ParticipantAdmin(GapwatchAdmin):
     list_select_related = ["actor", "negotiation"]
 
 
-class ScaleOptionForm(forms.ModelForm):
+class ScaleOptionForm(VersionCheckedForm):
     def validate_constraints(self):
         """A rank is checked among the options on the page (the formset does), not against
         the stored ranks it may be swapping with."""
@@ -148,7 +156,7 @@ class ScaleOptionInline(admin.TabularInline):
     form = ScaleOptionForm
     formset = ScaleOptionFormSet
     extra = 0
-    fields = ["rank", "key", "label", "meaning"]
+    fields = ["rank", "key", "label", "meaning", "loaded_version"]
 
 
 @admin.register(Issue)

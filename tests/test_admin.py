@@ -199,7 +199,7 @@ def test_a_save_from_a_page_opened_before_someone_else_s_is_refused(
     response = changed(editor_client, record, meanwhile=analyst_corrects_it, **{field: "Mine"})
     assert response.status_code == 200
     page = response.content.decode()
-    assert "ana saved this record on " in page
+    assert "This record was saved by ana on " in page
     assert f"after you opened this page, changing {field}. Nothing was saved" in page
     record.refresh_from_db()
     assert getattr(record, field) == "Corrected by the analyst"
@@ -207,6 +207,54 @@ def test_a_save_from_a_page_opened_before_someone_else_s_is_refused(
     assert changed(editor_client, record, **{field: "Mine"}).status_code == 302
     record.refresh_from_db()
     assert getattr(record, field) == "Mine"
+
+
+@pytest.mark.parametrize(
+    ("parent", "inline", "field", "named"),
+    [
+        ("negotiation", "issues", "title", "The issue “"),
+        ("negotiation", "participants", "order", "The participant “"),
+        ("issue", "options", "label", "The scale option “"),
+    ],
+)
+def test_an_inline_row_changed_after_the_page_was_opened_is_refused_by_name(
+    editor_client, django_user_model, seeded, parent, inline, field, named
+):
+    record = seeded if parent == "negotiation" else Issue.objects.get(slug="withdrawal")
+    row = getattr(record, inline).order_by("pk").first()
+    analyst = django_user_model.objects.create_user("ana")
+    theirs = {"title": "Corrected by the analyst", "order": 41, "label": "Corrected"}[field]
+    mine = {"title": "Mine", "order": 42, "label": "Mine"}[field]
+
+    def analyst_corrects_it():
+        stored = type(row).objects.get(pk=row.pk)
+        setattr(stored, field, theirs)
+        stored._history_user = analyst
+        stored.save()
+
+    def row_prefix():  # rows are listed in their order, which the analyst may change
+        page = editor_client.get(reverse(f"admin:negotiations_{parent}_change", args=[record.pk]))
+        return next(
+            form.prefix
+            for formset in page.context["inline_admin_formsets"]
+            for form in formset.formset.forms
+            if form.instance.pk == row.pk and type(form.instance) is type(row)
+        )
+
+    response = changed(
+        editor_client, record, meanwhile=analyst_corrects_it, **{f"{row_prefix()}-{field}": mine}
+    )
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert named in text
+    assert "was saved by ana on " in text
+    assert f"changing {field}. Nothing was saved" in text
+    row.refresh_from_db()
+    assert getattr(row, field) == theirs
+    # Opened again, the page saves.
+    assert changed(editor_client, record, **{f"{row_prefix()}-{field}": mine}).status_code == 302
+    row.refresh_from_db()
+    assert getattr(row, field) == mine
 
 
 def test_reverting_to_an_earlier_version_still_saves(editor_client):

@@ -380,7 +380,7 @@ def record_history(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
         except editing.StaleEdit as stale:
             messages.error(
                 request,
-                f"{stale.who} changed this record while you were looking at it; "
+                f"This record was changed by {stale.who} while you were looking at it; "
                 "check the list again before restoring.",
             )
             return redirect(request.path)
