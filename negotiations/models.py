@@ -754,11 +754,18 @@ class PositionQuerySet(models.QuerySet):
             positions = positions.filter(source__published_on__lte=known_by)
         return positions
 
-    def withdrawn_by(self, as_of: dt.date) -> PositionQuerySet:
-        """Claims stated by `as_of` and denied or retracted by then."""
-        return self.filter(
+    def withdrawn_by(self, as_of: dt.date, known_by: dt.date | None = None) -> PositionQuerySet:
+        """Claims stated by `as_of` and denied or retracted by then; with `known_by`, only
+        claims and denials reported by sources published by then (as standing_as_of counts
+        them)."""
+        withdrawn = self.filter(
             stated_on__lte=as_of, status__in=WITHDRAWN_STATUSES, status_changed_on__lte=as_of
         )
+        if known_by is not None:
+            withdrawn = withdrawn.filter(
+                source__published_on__lte=known_by, status_source__published_on__lte=known_by
+            )
+        return withdrawn
 
     def latest_per_pair(self, negotiation: Negotiation | int, candidates: PositionQuerySet):
         """The latest of `candidates` for each (issue, participant) pair of the negotiation, as

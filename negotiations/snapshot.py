@@ -227,11 +227,14 @@ def why_not_shown(
 
 
 def load_withdrawn(
-    negotiation: Negotiation, as_of: dt.date, only: Issue | None = None
+    negotiation: Negotiation,
+    as_of: dt.date,
+    known_by: dt.date | None = None,
+    only: Issue | None = None,
 ) -> dict[tuple[int, int], Position]:
-    """The latest denied or retracted claim of each participant on each issue, as of a date;
-    with `only`, on that issue alone."""
-    candidates = Position.objects.withdrawn_by(as_of)
+    """The latest denied or retracted claim of each participant on each issue, as of a date
+    (with `known_by`, as known on that date); with `only`, on that issue alone."""
+    candidates = Position.objects.withdrawn_by(as_of, known_by)
     if only is not None:
         candidates = candidates.filter(issue=only)
     return {

@@ -256,6 +256,36 @@ def test_withdrawn_claims_are_shown_struck_through_with_who_denied_them(client, 
     )
 
 
+def test_struck_claims_follow_what_had_been_reported_by_the_table_s_date(client, db):
+    """As known on a date, a claim whose denial was reported later still stands, and is not
+    also listed as denied; a claim reported later is not listed at all."""
+    talks = builders.negotiation("talks")
+    israel, hamas = builders.participant(talks, "israel"), builders.participant(talks, "hamas")
+    end = builders.issue(talks, "end", kind="yes_no")
+    april = {day: builders.source(f"s{day}", dt.date(2025, 4, day)) for day in (10, 12, 13)}
+    builders.position(israel, end, april[10], "demand", stated_on=dt.date(2025, 4, 10), yes=True)
+    for summary, reported, denial_reported in (
+        ("Offered it, then denied", 10, 12),
+        ("Offered it late", 13, 13),
+    ):
+        builders.position(
+            hamas, end, april[reported], "offer", stated_on=dt.date(2025, 4, 10), yes=True,
+            summary=summary, status="denied", status_changed_on=dt.date(2025, 4, 11),
+            status_source=april[denial_reported],
+        )  # fmt: skip
+    url = reverse("negotiations:gap_table", args=["talks"])
+    struck = '<span class="withdrawn">Offer yes: {}</span>'
+    known_on_11 = client.get(url, {"as_of": "2025-04-11", "known": "on", "withdrawn": "on"}).text
+    assert "Offered it, then denied" in known_on_11  # the current offer
+    assert struck.format("Offered it, then denied") not in known_on_11
+    assert "Offered it late" not in known_on_11
+    known_on_12 = client.get(url, {"as_of": "2025-04-12", "known": "on", "withdrawn": "on"}).text
+    assert struck.format("Offered it, then denied") in known_on_12
+    assert "Offered it late" not in known_on_12
+    as_reported_since = client.get(url, {"as_of": "2025-04-12", "withdrawn": "on"}).text
+    assert struck.format("Offered it late") in as_reported_since
+
+
 def test_sorting_by_gap_puts_the_widest_first(client, seeded):
     html = client.get(TABLE, {"sort": "gap"}).content.decode()
     rows = re.findall(r'<tr id="issue-([a-z-]+)">', html)

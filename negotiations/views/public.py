@@ -88,7 +88,11 @@ def gap_table(request: HttpRequest, slug: str) -> HttpResponse:
     form = TableQueryForm(request.GET)
     query = form.resolved()
     table = snapshot.load_table(negotiation, query.as_of, query.known_by)
-    withdrawn = snapshot.load_withdrawn(negotiation, query.as_of) if query.show_withdrawn else {}
+    withdrawn = (
+        snapshot.load_withdrawn(negotiation, query.as_of, query.known_by)
+        if query.show_withdrawn
+        else {}
+    )
     context = {
         "negotiation": negotiation,
         "form": form,

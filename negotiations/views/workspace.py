@@ -163,7 +163,7 @@ def updated_row(request, negotiation, saved: Position, table_form) -> HttpRespon
     table = snapshot.load_table(negotiation, query.as_of, query.known_by, only=issue)
     (row,) = table.rows
     withdrawn = (
-        snapshot.load_withdrawn(negotiation, query.as_of, only=issue)
+        snapshot.load_withdrawn(negotiation, query.as_of, query.known_by, only=issue)
         if query.show_withdrawn
         else {}
     )
