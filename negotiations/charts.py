@@ -209,6 +209,7 @@ H_LEFT, H_RIGHT, H_TOP, H_BOTTOM = 64, 740, 24, 222
 # Beyond this many changes the points would merge into a smear (676 px wide) and weigh down the
 # page: the step line still draws every change, and the table under the chart gives the figures.
 MARKED_POINTS = 150
+OPPOSED_LINE_GAP = 30  # between a quantity's widest distance and its "opposed" line
 
 
 @dataclass(frozen=True)
@@ -302,24 +303,40 @@ def history_chart(
 
     values = [point.chart_value for point in points]
     quantity = issue.kind == gaps.Kind.QUANTITY and any(point.in_unit for point in points)
-    top_value = max([v for v in values if v is not None] + [1.0])
+    # On a quantity's axis, an outright opposition has no distance in the unit: it gets a line
+    # of its own above the widest distance, not its normalised 1 read as "1 hostage apart".
+    opposed_apart = [
+        point.in_unit is False and value is not None and quantity
+        for point, value in zip(points, values, strict=True)
+    ]
+    top_value = max(
+        [
+            v
+            for v, opposed in zip(values, opposed_apart, strict=True)
+            if v is not None and not opposed
+        ]
+        + [1.0]
+    )
+    scale_top = H_TOP + OPPOSED_LINE_GAP if any(opposed_apart) else H_TOP
 
     def y(value: float) -> float:
-        return round(H_BOTTOM - value / top_value * (H_BOTTOM - H_TOP), 1)
+        return round(H_BOTTOM - value / top_value * (H_BOTTOM - scale_top), 1)
 
     marked = len(points) <= MARKED_POINTS
     chart_points = []
     segments: list[str] = []
     drawing = False
-    for point, value in zip(points, values, strict=True):
+    for point, value, opposed in zip(points, values, opposed_apart, strict=True):
         px = x(point.day)
         if value is None:
             if marked:
                 label = f"{point.day:%-d %b %Y}: {point.description}"
                 chart_points.append(HistoryPoint(px, H_BOTTOM, "unknown", label))
+            if drawing:  # the gap before held until this day
+                segments.append(f"H{px}")
             drawing = False
             continue
-        py = y(value)
+        py = float(H_TOP) if opposed else y(value)
         segments.append(f"H{px}V{py}" if drawing else f"M{px},{py}")
         drawing = True
         if marked:
@@ -337,6 +354,8 @@ def history_chart(
             )
             for fraction in (0, 0.5, 1)
         )
+        if any(opposed_apart):
+            y_ticks += ((float(H_TOP), "opposed"),)
     elif issue.kind == gaps.Kind.YES_NO:  # agreed or opposed, nothing between
         y_ticks = ((y(0.0), "agreed"), (y(1.0), "opposed"))
     else:

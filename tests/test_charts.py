@@ -71,6 +71,51 @@ def test_days_without_a_gap_break_the_line():
     assert chart.path.count("M") == 1
 
 
+def test_a_gap_holds_until_the_day_it_is_lost():
+    """A gap followed by a day without one is drawn up to that day, not as a bare point."""
+    facts = [
+        position(ISRAEL, HOSTAGES, Stance.DEMAND, exactly(10), START),
+        position(
+            HAMAS, HOSTAGES, Stance.OFFER, exactly(5), START,
+            status=gaps.Status.RETRACTED, status_changed_on=START + dt.timedelta(4),
+        ),
+        position(HAMAS, HOSTAGES, Stance.OFFER, exactly(8), START + dt.timedelta(8)),
+    ]  # fmt: skip
+    points = daily(facts)
+    assert [point.description for point in points] == [
+        "5 hostages apart",
+        "not enough positions",
+        "2 hostages apart",
+    ]
+    chart = charts.history_chart(HOSTAGES, points, [])
+    lost = chart.points[1].x
+    assert chart.path.startswith(f"M{charts.H_LEFT:.1f},{charts.H_TOP:.1f}H{lost}M")
+
+
+def test_an_outright_opposition_on_a_quantity_is_drawn_above_every_distance():
+    """Opposed has no distance in hostages: it is not drawn as one hostage apart."""
+    facts = [
+        position(ISRAEL, HOSTAGES, Stance.DEMAND, exactly(10), START),
+        position(HAMAS, HOSTAGES, Stance.OFFER, exactly(1), START),
+        position(HAMAS, HOSTAGES, Stance.OFFER, exactly(9), START + dt.timedelta(1)),
+        position(HAMAS, HOSTAGES, Stance.REJECTION, exactly(10), START + dt.timedelta(2)),
+    ]
+    points = daily(facts)
+    assert [point.description for point in points] == [
+        "9 hostages apart",
+        "1 hostage apart",
+        "opposed",
+    ]
+    chart = charts.history_chart(HOSTAGES, points, [])
+    nine, one, opposed = (point.y for point in chart.points)
+    assert opposed == charts.H_TOP < nine < one < charts.H_BOTTOM
+    assert nine == charts.H_TOP + charts.OPPOSED_LINE_GAP
+    assert chart.y_ticks[-1] == (charts.H_TOP, "opposed")
+    assert [label for _, label in chart.y_ticks] == ["0", "4.5", "9", "opposed"]
+    # Without an opposition, the distances take the whole height.
+    assert charts.history_chart(HOSTAGES, points[:2], []).points[0].y == charts.H_TOP
+
+
 def test_a_round_near_the_right_edge_is_labelled_leftwards_from_its_end():
     early, late = START, START + dt.timedelta(8)
     chart = charts.history_chart(
