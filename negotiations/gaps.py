@@ -136,8 +136,8 @@ class Range:
         if self.is_exact:
             assert self.low is not None
             return _with_unit(self.low, unit, unit_singular)
-        if self.low is not None and self.high is not None:
-            return f"{format_number(self.low)}–{_with_unit(self.high, unit, unit_singular)}"
+        if self.low is not None and self.high is not None:  # a range reads plural: 0–1 hostages
+            return f"{format_number(self.low)}–{_with_unit(self.high, unit, '')}"
         if self.low is not None:
             return f"at least {_with_unit(self.low, unit, unit_singular)}"
         assert self.high is not None

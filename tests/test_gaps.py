@@ -91,6 +91,8 @@ def test_range_needs_an_end_and_its_ends_in_order():
         (exactly(9), "9 hostages"),
         (exactly(1), "1 hostage"),
         (between(40, 70), "40–70 hostages"),
+        (between(0, 1), "0–1 hostages"),
+        (between(None, 1), "at most 1 hostage"),
         (between(11, None), "at least 11 hostages"),
         (between(None, 5), "at most 5 hostages"),
         (Range.exactly("2.50"), "2.5 hostages"),
