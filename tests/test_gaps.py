@@ -131,7 +131,8 @@ def test_same_day_ties_go_to_the_latest_recorded():
     corrected = position(
         HAMAS, HOSTAGES, Stance.OFFER, exactly(9), recorded_at=dt.datetime(2025, 4, 14, 17)
     )
-    assert gaps.current_positions([corrected, first], APRIL_14)[(1, HAMAS.id)] is corrected
+    for given in ([corrected, first], [first, corrected]):  # whatever order they come in
+        assert gaps.current_positions(given, APRIL_14)[(1, HAMAS.id)] is corrected
 
 
 def test_denied_position_is_not_current_and_the_previous_one_stands():
@@ -666,7 +667,45 @@ def test_positions_recorded_in_the_same_instant_go_to_the_one_entered_last():
     first = position(HAMAS, HOSTAGES, Stance.OFFER, exactly(8), recorded_at=same_instant)
     second = position(HAMAS, HOSTAGES, Stance.OFFER, exactly(9), recorded_at=same_instant)
     assert second.id > first.id
-    assert gaps.current_positions([second, first], APRIL_14)[(1, HAMAS.id)] is second
+    for given in ([second, first], [first, second]):  # whatever order they come in
+        assert gaps.current_positions(given, APRIL_14)[(1, HAMAS.id)] is second
+
+
+def test_issues_with_no_gap_sort_after_agreed_ones_not_with_them():
+    """No computable gap is not a gap of 0: an agreed issue still comes first."""
+    pause = [
+        position(HAMAS, PAUSE, Stance.DEMAND, between(40, 70)),
+        position(ISRAEL, PAUSE, Stance.OFFER, between(20, 60)),
+    ]
+    table = gaps.gap_table(
+        [WITHDRAWAL, NOTES, PAUSE],
+        [ISRAEL, HAMAS],
+        {(p.issue_id, p.actor.id): p for p in pause},
+        APRIL_14,
+    )
+    assert [row.issue for row in table.sorted_by_gap()] == [PAUSE, WITHDRAWAL, NOTES]
+    assert table.widest is None  # agreed is not a gap
+
+
+def test_a_party_s_own_proposal_is_not_measured_against_itself():
+    current = [
+        position(ISRAEL, HOSTAGES, Stance.PROPOSAL, exactly(8)),
+        position(HAMAS, HOSTAGES, Stance.OFFER, exactly(9)),
+    ]
+    distances = gaps.proposal_distances(HOSTAGES, current, [ISRAEL, HAMAS])
+    assert [(d.party, d.describe(HOSTAGES)) for d in distances] == [(HAMAS, "1 hostage apart")]
+
+
+def test_two_rejections_say_nothing_about_each_other():
+    """Refusing the same term does not make two actors agree on any term."""
+    assert (
+        gaps.compare(
+            END_OF_WAR,
+            position(ISRAEL, END_OF_WAR, Stance.REJECTION, True),
+            position(HAMAS, END_OF_WAR, Stance.REJECTION, True),
+        ).state
+        == GapState.NOT_ENOUGH
+    )
 
 
 def test_yes_no_offer_of_the_other_answer_is_opposed():
