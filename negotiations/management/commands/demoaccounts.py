@@ -15,6 +15,11 @@ ACCOUNTS = (
 )
 
 
+def shown(path: Path) -> Path:
+    """The path from the project's folder where it lies inside it."""
+    return path.relative_to(settings.BASE_DIR) if path.is_relative_to(settings.BASE_DIR) else path
+
+
 class Command(BaseCommand):
     help = (
         "Make sure the demo accounts 'analyst' and 'editor' exist (for a local first run only). "
@@ -37,18 +42,22 @@ class Command(BaseCommand):
             created.append(f"{username} / {password}  ({group_name}: {purpose})")
         if created:
             credentials.parent.mkdir(exist_ok=True)
-            with credentials.open("a") as file:
-                file.write("\n".join(created) + "\n")
+            # A database started afresh makes the accounts again: their old passwords go.
+            kept = [
+                line
+                for line in (credentials.read_text().splitlines() if credentials.exists() else [])
+                if line.split(" / ", 1)[0] not in {entry.split(" / ", 1)[0] for entry in created}
+            ]
+            credentials.write_text("\n".join([*kept, *created]) + "\n")
             credentials.chmod(0o600)
             self.stdout.write(
-                "Demo accounts created (user / password), also kept in "
-                f"{credentials.relative_to(settings.BASE_DIR)}:"
+                f"Demo accounts created (user / password), also kept in {shown(credentials)}:"
             )
             for line in created:
                 self.stdout.write(f"  {line}")
         else:
             where = (
-                f"see {credentials.relative_to(settings.BASE_DIR)}"
+                f"see {shown(credentials)}"
                 if credentials.exists()
                 else "set with GAPWATCH_DEMO_PASSWORD when they were created"
             )
