@@ -28,6 +28,7 @@ test: $(STAMP)
 # The production server (gunicorn, 2 workers) on 127.0.0.1:8000. Needs the production settings
 # in the environment: DJANGO_ENV=production DJANGO_SECRET_KEY=… DJANGO_ALLOWED_HOSTS=… (docs/deploy.md).
 serve: $(STAMP)
+	@$(VENV)/bin/gunicorn --check-config -c config/gunicorn.py config.wsgi
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(VENV)/bin/gunicorn config.wsgi -c config/gunicorn.py

@@ -8,6 +8,14 @@ psycopg connection pool.
 
 import os
 
+if os.environ.get("DJANGO_ENV") != "production":
+    # Without the production profile Django runs in debug mode, which shows its settings and
+    # URL patterns to anyone who asks for a page that fails.
+    raise SystemExit(
+        "gunicorn serves Gapwatch in production only: set DJANGO_ENV=production and the "
+        "production settings (docs/deploy.md). For development, use `make run`."
+    )
+
 bind = os.environ.get("GAPWATCH_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GAPWATCH_WORKERS", "2"))
 worker_class = "sync"

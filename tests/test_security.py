@@ -362,3 +362,23 @@ def test_collected_static_files_are_hashed_compressed_and_cached_for_a_year(tmp_
         assert response.status_code == 200
         assert response["Cache-Control"] == "max-age=315360000, public, immutable"
         assert response["Content-Encoding"] == "gzip"
+
+
+@pytest.mark.parametrize("production", [False, True], ids=["development", "production"])
+def test_the_production_server_refuses_to_start_without_the_production_profile(production):
+    """`make serve` checks gunicorn's configuration before it migrates anything."""
+    clean = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
+    checked = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "gunicorn"), "--check-config", "-c", "config/gunicorn.py"]
+        + ["config.wsgi"],
+        cwd=ROOT,
+        env={**clean, **(PRODUCTION_ENV if production else {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if production:
+        assert checked.returncode == 0, checked.stderr
+    else:
+        assert checked.returncode != 0
+        assert "gunicorn serves Gapwatch in production only" in checked.stderr
