@@ -506,6 +506,9 @@ def test_issue_page_has_the_gap_over_time_and_every_position(client, seeded):
     assert "at least 11 hostages All the hostages it holds" in page  # conditional term, kept
     assert "is never an actor's position in the gap table" in page  # and why it is not current
     assert "Cairo round" in page
+    # Each position's conditions are given once, with its summary.
+    conditions = "Conditions: In exchange for Palestinian prisoners."
+    assert page.count(conditions) == 1
 
 
 def test_a_round_still_going_on_says_so_in_the_list_and_on_the_chart(client, seeded):
