@@ -181,7 +181,11 @@ def read_rows(text: str, plan: ImportPlan) -> list[tuple[int, dict[str, str]]]:
         )
         return []
     missing = [name for name in POSITION_HEADER if name not in header]
-    unexpected = [name for name in header if name not in POSITION_HEADER]
+    unexpected = [
+        name if name.strip() else f"a column without a name (column {number})"
+        for number, name in enumerate(header, start=1)
+        if name not in POSITION_HEADER
+    ]
     repeated = sorted({name for name in header if header.count(name) > 1})
     if missing or unexpected or repeated:
         parts = []

@@ -192,6 +192,11 @@ def test_bad_values_get_a_message_with_the_line(client, seeded, changes, message
             ",".join([*POSITION_HEADER, "extra"]).encode() + b"\n",
             "The columns are not those of positions.csv (unknown columns: extra)",
         ),
+        (  # a comma at the end of every line, as spreadsheets sometimes write
+            ",".join([*POSITION_HEADER, ""]).encode() + b"\n" + b"," * len(POSITION_HEADER) + b"\n",
+            "The columns are not those of positions.csv (unknown columns: a column without a "
+            f"name (column {len(POSITION_HEADER) + 1}))",
+        ),
     ],
 )
 def test_bad_files_get_a_clear_message(seeded, content, message):

@@ -368,9 +368,9 @@ def test_collected_static_files_are_hashed_compressed_and_cached_for_a_year(tmp_
 def test_the_production_server_refuses_to_start_without_the_production_profile(production):
     """`make serve` checks gunicorn's configuration before it migrates anything."""
     clean = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
+    gunicorn = str(ROOT / ".venv" / "bin" / "gunicorn")
     checked = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "gunicorn"), "--check-config", "-c", "config/gunicorn.py"]
-        + ["config.wsgi"],
+        [gunicorn, "--check-config", "-c", "config/gunicorn.py", "config.wsgi"],
         cwd=ROOT,
         env={**clean, **(PRODUCTION_ENV if production else {})},
         capture_output=True,
