@@ -7,8 +7,10 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
 .PHONY: run setup install test lint check-python clean serve bench bench-quick loadtest
 
+# Where `make run` serves: `make run ADDRESS=127.0.0.1:8001` when port 8000 is taken.
+ADDRESS ?= 127.0.0.1:8000
 run: setup
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) manage.py runserver $(ADDRESS)
 
 # Migrate, load what is missing from the seeds and make sure the demo accounts exist; safe to
 # run again and again (corrections made in the app are kept). For development only.
