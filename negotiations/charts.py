@@ -210,6 +210,9 @@ H_LEFT, H_RIGHT, H_TOP, H_BOTTOM = 64, 740, 24, 222
 # page: the step line still draws every change, and the table under the chart gives the figures.
 MARKED_POINTS = 150
 OPPOSED_LINE_GAP = 30  # between a quantity's widest distance and its "opposed" line
+# Between the axis, where days with too few positions to compare are marked, and the line of no
+# gap ("agreed", 0) above it: an unknown gap is not drawn as an agreement.
+UNKNOWN_LANE = 16
 
 
 @dataclass(frozen=True)
@@ -270,6 +273,8 @@ class HistoryChart:
     y_ticks: tuple[tuple[float, str], ...]
     rounds: tuple[RoundBand, ...]
     marker: DayMarker | None = None
+    agreed_path: str = ""
+    """The stretches of the line where the gap is agreed, drawn over it in their own colour."""
     baseline: float = H_BOTTOM
     left: int = H_LEFT
     right: int = H_RIGHT
@@ -282,10 +287,12 @@ def history_chart(
     rounds: Sequence[tuple[dt.date, dt.date | None, str]],
     marked_day: dt.date | None = None,
     today: dt.date | None = None,
+    whole_numbers: bool = False,
 ) -> HistoryChart | None:
     """The gap on each change day as a step line (a gap holds until the next change); with
     `marked_day`, a line at that day, the chart widened to take it in. With `today`, the time
-    axis does not run past it by more than a day."""
+    axis does not run past it by more than a day. With `whole_numbers` (a quantity counted in
+    whole numbers), the distance axis is labelled in whole numbers only."""
     if not points:
         return None
     marked = [marked_day] if marked_day is not None else []
@@ -318,15 +325,19 @@ def history_chart(
         + [1.0]
     )
     scale_top = H_TOP + OPPOSED_LINE_GAP if any(opposed_apart) else H_TOP
+    marked = len(points) <= MARKED_POINTS
+    unknown_lane = marked and any(value is None for value in values)
+    zero = H_BOTTOM - UNKNOWN_LANE if unknown_lane else H_BOTTOM
 
     def y(value: float) -> float:
-        return round(H_BOTTOM - value / top_value * (H_BOTTOM - scale_top), 1)
+        return round(zero - value / top_value * (zero - scale_top), 1)
 
-    marked = len(points) <= MARKED_POINTS
     chart_points = []
     segments: list[str] = []
+    agreed_runs: list[str] = []  # drawn over the line in the colour of agreement
     drawing = False
-    for point, value, opposed in zip(points, values, opposed_apart, strict=True):
+    ends = [x(point.day) for point in points[1:]] + [x(last)]
+    for point, value, opposed, end in zip(points, values, opposed_apart, ends, strict=True):
         px = x(point.day)
         if value is None:
             if marked:
@@ -339,20 +350,20 @@ def history_chart(
         py = float(H_TOP) if opposed else y(value)
         segments.append(f"H{px}V{py}" if drawing else f"M{px},{py}")
         drawing = True
+        state = "agreed" if point.state == gaps.GapState.AGREED else "apart"
+        if state == "agreed":
+            agreed_runs.append(f"M{px},{py}H{end}")
         if marked:
-            state = "agreed" if point.state == gaps.GapState.AGREED else "apart"
             label = f"{point.day:%-d %b %Y}: {point.description}"
             chart_points.append(HistoryPoint(px, py, state, label))
     if drawing:
         segments.append(f"H{x(last)}")
 
     if quantity:
+        middle = float(int(top_value / 2)) if whole_numbers else top_value / 2
+        labelled = [0.0, middle, top_value] if 0 < middle < top_value else [0.0, top_value]
         y_ticks: tuple[tuple[float, str], ...] = tuple(
-            (
-                y(top_value * fraction),
-                gaps.format_number(Decimal(str(round(top_value * fraction, 2)))),
-            )
-            for fraction in (0, 0.5, 1)
+            (y(value), gaps.format_number(Decimal(str(round(value, 2))))) for value in labelled
         )
         if any(opposed_apart):
             y_ticks += ((float(H_TOP), "opposed"),)
@@ -360,6 +371,8 @@ def history_chart(
         y_ticks = ((y(0.0), "agreed"), (y(1.0), "opposed"))
     else:
         y_ticks = ((y(0.0), "agreed"), (y(0.5), "halfway"), (y(1.0), "opposed"))
+    if unknown_lane:
+        y_ticks = ((float(H_BOTTOM), "unknown"), *y_ticks)
     x_ticks = _date_ticks(first, last, x)
     # A round covers its last day too: it ends where the next day begins.
     bands = tuple(
@@ -386,6 +399,7 @@ def history_chart(
         y_ticks,
         bands,
         marker,
+        "".join(agreed_runs),
     )
 
 

@@ -4,7 +4,16 @@ import datetime as dt
 
 from negotiations import charts, gaps
 from negotiations.gaps import Stance
-from tests.test_gaps import END_OF_WAR, HAMAS, HOSTAGES, ISRAEL, WITHDRAWAL, exactly, position
+from tests.test_gaps import (
+    END_OF_WAR,
+    HAMAS,
+    HOSTAGES,
+    ISRAEL,
+    WITHDRAWAL,
+    between,
+    exactly,
+    position,
+)
 
 START = dt.date(2025, 1, 1)
 
@@ -116,6 +125,57 @@ def test_an_outright_opposition_on_a_quantity_is_drawn_above_every_distance():
     assert charts.history_chart(HOSTAGES, points[:2], []).points[0].y == charts.H_TOP
 
 
+def test_days_with_too_few_positions_are_marked_below_the_line_of_agreement():
+    facts = [
+        position(ISRAEL, HOSTAGES, Stance.DEMAND, exactly(10), START),
+        position(HAMAS, HOSTAGES, Stance.OFFER, exactly(10), START + dt.timedelta(1)),
+    ]
+    chart = charts.history_chart(HOSTAGES, daily(facts), [])
+    unknown, agreed = chart.points
+    assert (unknown.state, agreed.state) == ("unknown", "agreed")
+    assert unknown.y == charts.H_BOTTOM
+    assert agreed.y == charts.H_BOTTOM - charts.UNKNOWN_LANE
+    assert chart.y_ticks[:2] == ((charts.H_BOTTOM, "unknown"), (agreed.y, "0"))
+    # Without such days, no lane is kept for them.
+    assert charts.history_chart(HOSTAGES, daily(facts)[1:], []).points[0].y == charts.H_BOTTOM
+
+
+def test_agreement_is_drawn_in_its_own_colour_until_the_next_change():
+    facts = [
+        position(ISRAEL, HOSTAGES, Stance.DEMAND, between(10, None), START),
+        position(HAMAS, HOSTAGES, Stance.OFFER, exactly(8), START),
+        position(HAMAS, HOSTAGES, Stance.OFFER, exactly(12), START + dt.timedelta(1)),
+        position(HAMAS, HOSTAGES, Stance.OFFER, exactly(9), START + dt.timedelta(2)),
+    ]
+    chart = charts.history_chart(HOSTAGES, daily(facts), [])
+    _, agreed, apart_again = chart.points
+    assert [p.state for p in chart.points] == ["apart", "agreed", "apart"]
+    assert chart.agreed_path == f"M{agreed.x},{agreed.y}H{apart_again.x}"
+    assert charts.history_chart(HOSTAGES, daily(facts)[:1], []).agreed_path == ""
+
+
+def test_a_whole_number_axis_is_labelled_in_whole_numbers():
+    points = history(3)  # 9 hostages apart at the widest
+    labels = [label for _, label in charts.history_chart(HOSTAGES, points, []).y_ticks]
+    assert labels == ["0", "4.5", "9"]
+    whole = charts.history_chart(HOSTAGES, points, [], whole_numbers=True)
+    assert [label for _, label in whole.y_ticks] == ["0", "4", "9"]
+    assert whole.y_ticks[1][0] == round(
+        charts.H_BOTTOM - 4 / 9 * (charts.H_BOTTOM - charts.H_TOP), 1
+    )
+    one_apart = [
+        position(ISRAEL, HOSTAGES, Stance.DEMAND, exactly(10), START),
+        position(HAMAS, HOSTAGES, Stance.OFFER, exactly(9), START),
+    ]
+    labels = [
+        label
+        for _, label in charts.history_chart(
+            HOSTAGES, daily(one_apart), [], whole_numbers=True
+        ).y_ticks
+    ]
+    assert labels == ["0", "1"]  # no half a hostage
+
+
 def test_a_round_near_the_right_edge_is_labelled_leftwards_from_its_end():
     early, late = START, START + dt.timedelta(8)
     chart = charts.history_chart(
@@ -178,7 +238,7 @@ def test_the_gap_axis_reads_in_words_where_there_is_no_unit():
         )
     ]
     labels = [label for _, label in charts.history_chart(END_OF_WAR, yes_no, []).y_ticks]
-    assert labels == ["agreed", "opposed"]
+    assert labels == ["unknown", "agreed", "opposed"]  # the first day has no demand
     scale = [
         gaps.daily_gap(point)
         for point in gaps.gap_history(
@@ -190,4 +250,4 @@ def test_the_gap_axis_reads_in_words_where_there_is_no_unit():
         )
     ]
     labels = [label for _, label in charts.history_chart(WITHDRAWAL, scale, []).y_ticks]
-    assert labels == ["agreed", "halfway", "opposed"]
+    assert labels == ["unknown", "agreed", "halfway", "opposed"]

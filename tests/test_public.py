@@ -511,6 +511,22 @@ def test_issue_page_has_the_gap_over_time_and_every_position(client, seeded):
     assert page.count(conditions) == 1
 
 
+def test_an_issue_chart_of_whole_numbers_is_labelled_in_them_and_agreement_drawn_apart(client, db):
+    talks = builders.negotiation("talks")
+    israel, hamas = builders.participant(talks, "israel"), builders.participant(talks, "hamas")
+    hostages = builders.issue(talks, "hostages", whole_numbers=True)
+    report = builders.source("report", dt.date(2025, 4, 20))
+    builders.position(israel, hostages, report, "demand", stated_on=dt.date(2025, 4, 10), amount=10)
+    builders.position(hamas, hostages, report, "offer", stated_on=dt.date(2025, 4, 10), amount=1)
+    builders.position(hamas, hostages, report, "offer", stated_on=dt.date(2025, 4, 12), amount=10)
+    html = client.get(reverse("negotiations:issue_history", args=["talks", "hostages"])).text
+    ticks = re.findall(
+        r'<text class="tick" x="58" y="[\d.]+" dy="4" text-anchor="end">([^<]+)<', html
+    )
+    assert ticks == ["0", "4", "9"]
+    assert '<path class="gap-line gap-line--agreed" d="M' in html
+
+
 def test_a_round_still_going_on_says_so_in_the_list_and_on_the_chart(client, seeded):
     from negotiations.models import Round
 

@@ -217,6 +217,7 @@ def issue_history(request: HttpRequest, slug: str, issue: str) -> HttpResponse:
         ],
         marked_day=table_day,
         today=timezone.localdate(),
+        whole_numbers=found.whole_numbers,
     )
     table_row = None
     if table_day is not None:  # the table's own row, "as reported by then" included
