@@ -201,7 +201,11 @@ class GapExportForm(AsOfForm):
         label="Order",
         choices=SORTS,
         required=False,
-        error_messages={"invalid_choice": "Order by “Issue order” or “Widest gap first”."},
+        error_messages={
+            "invalid_choice": (
+                "Order by “Issue order” (sort=order) or “Widest gap first” (sort=gap)."
+            )
+        },
     )
 
 

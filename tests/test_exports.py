@@ -277,7 +277,10 @@ def test_exports_list_the_issues_in_the_table_s_order(client, seeded, name):
 def test_exports_refuse_an_order_they_do_not_know(client, seeded, name):
     response = client.get(reverse(f"negotiations:{name}", args=[SEED_SLUG]), {"sort": "newest"})
     assert response.status_code == 400
-    assert "Order by “Issue order” or “Widest gap first”." in response.content.decode()
+    assert (
+        "Order by “Issue order” (sort=order) or “Widest gap first” (sort=gap)."
+        in response.content.decode()
+    )
 
 
 def test_a_cited_export_says_which_state_of_the_data_it_shows(client, seeded):

@@ -343,8 +343,8 @@ def test_bad_sort_value_is_refused_with_a_message_and_the_good_date_kept(client,
     assert response.status_code == 400
     page = text_of(response)
     assert (
-        "Order by “Issue order” or “Widest gap first”. Showing the issues in their usual order."
-        in page
+        "Order by “Issue order” (sort=order) or “Widest gap first” (sort=gap). "
+        "Showing the issues in their usual order." in page
     )
     # The table is the one the date box and the checkbox still show.
     assert "Positions as of 13 April 2025, as reported by then" in page
@@ -372,7 +372,7 @@ def test_bad_sort_value_is_refused_with_a_message_and_the_good_date_kept(client,
         ),
         (
             "id_sort_error",
-            "Order: Order by “Issue order” or “Widest gap first”. "
+            "Order: Order by “Issue order” (sort=order) or “Widest gap first” (sort=gap). "
             "Showing the issues in their usual order.",
         ),
     ]
