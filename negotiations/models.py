@@ -1179,7 +1179,9 @@ class Position(Versioned):
         if self.status in WITHDRAWN_STATUSES:
             if status_source is None:
                 add("status_source", f"Name the source that reports it {self.status}.")
-            if not self.status_changed_on:
+            elif not self.status_changed_on:
+                # Asked once the source is named: the workspace takes a blank date as the
+                # report's own, so asking for both at once would ask for what it needs not.
                 add("status_changed_on", f"Give the date it was {self.status}.")
         if self.status == PositionStatus.REPORTED:
             # Only a confirmation, denial or retraction has a source, date and words of its own.

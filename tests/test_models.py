@@ -414,12 +414,14 @@ def test_clean_refuses_an_actor_outside_the_negotiation(talks):
     ]
 
 
-def test_clean_asks_for_the_source_and_date_of_a_denial(talks):
+def test_clean_asks_for_the_source_and_then_the_date_of_a_denial(talks):
     offer = talks["offer"]
     offer.status = "denied"
     errors = errors_of(offer)
     assert errors["status_source"] == ["Name the source that reports it denied."]
-    assert errors["status_changed_on"] == ["Give the date it was denied."]
+    assert "status_changed_on" not in errors  # the workspace dates it by the source
+    offer.status_source = offer.source
+    assert errors_of(offer)["status_changed_on"] == ["Give the date it was denied."]
 
 
 def test_clean_refuses_changing_the_kind_of_a_used_issue(talks):

@@ -592,14 +592,16 @@ def test_a_denial_without_a_date_is_dated_by_its_report(analyst_client):
     assert (position.status, position.status_changed_on) == ("denied", hamas_source.published_on)
 
 
-def test_a_denial_needs_its_source(analyst_client):
+@pytest.mark.parametrize("date", ["2025-04-14", ""])
+def test_a_denial_needs_its_source(analyst_client, date):
     position = hamas_nine()
     response = analyst_client.post(
         reverse("negotiations:change_status", args=[position.uid]),
-        {"status": "denied", "status_changed_on": "2025-04-14", "version": position.version},
+        {"status": "denied", "status_changed_on": date, "version": position.version},
     )
     assert response.status_code == 422
-    assert "Name the source that reports it denied." in response.content.decode()
+    assert "Name the source that reports it denied." in response.text
+    assert "Give the date it was denied." not in response.text  # a blank one is the report's
 
 
 def test_deleting_from_a_stale_page_is_refused_and_says_nothing_was_deleted(analyst_client):
