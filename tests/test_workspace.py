@@ -293,6 +293,19 @@ def test_recording_without_javascript_redirects_back_to_the_table(analyst_client
     assert Position.objects.filter(summary="Would free ten").exists()
 
 
+def test_the_record_form_leads_back_to_the_table_it_came_from_less_what_the_table_refuses(
+    analyst_client,
+):
+    query = "?as_of=garbage&sort=gap&withdrawn=on&known=maybe"
+    page = analyst_client.get(RECORD + query).text
+    back = f'{TABLE}?withdrawn=on&amp;sort=gap#issue-living-hostages"'
+    assert page.count(back) == 2  # the way back, and Cancel
+    assert "garbage" not in page and "maybe" not in page
+    response = analyst_client.post(RECORD + query, new_position_data())
+    assert response["Location"] == f"{TABLE}?withdrawn=on&sort=gap#issue-living-hostages"
+    assert analyst_client.get(response["Location"]).status_code == 200
+
+
 @pytest.mark.parametrize("htmx", [False, True])
 def test_the_same_position_sent_twice_is_recorded_once(analyst_client, htmx):
     """A second click on Save, or a form sent again, must not record the statement twice."""

@@ -59,10 +59,6 @@ def analyst_view(*permissions: str):
     return decorate
 
 
-def query_string(request: HttpRequest) -> str:
-    return f"?{request.GET.urlencode()}" if request.GET else ""
-
-
 def table_url(negotiation: Negotiation, query: str = "", anchor: str = "") -> str:
     url = reverse("negotiations:gap_table", args=[negotiation.slug])
     return f"{url}{query}{'#' + anchor if anchor else ''}"
@@ -103,6 +99,8 @@ def record_position(request: HttpRequest, slug: str, issue: str, actor: str) -> 
         return HttpResponse("")
     table_form = TableQueryForm(request.GET)
     query = table_form.resolved()
+    # Back to the table as asked for, less any value it would refuse.
+    table_query = table_form.link_queries()["table_query"]
     position = Position(issue=found_issue, participant=participant, recorded_by=request.user)
     data = drafts.sent(request)
     # Forms for several cells can be open in the table at once: ids of their own, so that a
@@ -132,9 +130,7 @@ def record_position(request: HttpRequest, slug: str, issue: str, actor: str) -> 
             if request.htmx:
                 return updated_row(request, negotiation, position, table_form)
             messages.success(request, f"Recorded: {position}.")
-            return redirect(
-                table_url(negotiation, query_string(request), f"issue-{found_issue.slug}")
-            )
+            return redirect(table_url(negotiation, table_query, f"issue-{found_issue.slug}"))
     if new_source.recorded is not None:  # the report typed in again: in the menu, to be picked
         form.fields["source"].offer(form.cleaned_data.get("source"), new_source.recorded)
     context = {
@@ -144,6 +140,7 @@ def record_position(request: HttpRequest, slug: str, issue: str, actor: str) -> 
         "form": form,
         "new_source": new_source,
         "query": query,
+        "table_query": table_query,
         "columns": negotiation.participants.count() + 3,
     }
     status = 422 if request.method == "POST" else 200
