@@ -834,7 +834,14 @@ def _load(loader: Loader, seed: SeedFile) -> LoadReport:
             if option is not None:
                 options[(entry["slug"], option_entry["key"])] = option
 
+    # An entry whose references were refused is left out: its problem is reported already, and
+    # "cannot be null" under every entry that names it would only repeat it.
+    def refused(names: dict, slug: str) -> bool:
+        return bool(slug) and slug not in names
+
     for entry in seed.tables["rounds"]:
+        if refused(sources, entry["source"]):
+            continue
         loader.save(
             seed,
             entry,
@@ -857,6 +864,8 @@ def _load(loader: Loader, seed: SeedFile) -> LoadReport:
 
     packages: dict[str, Package] = {}
     for entry in seed.tables["packages"]:
+        if refused(participants, entry["proposer"]) or refused(sources, entry["source"]):
+            continue
         package = loader.save(
             seed,
             entry,
@@ -892,6 +901,8 @@ def _load(loader: Loader, seed: SeedFile) -> LoadReport:
         source = sources.get(entry["source"])
         if issue is None or participant is None or source is None:
             continue  # the problem with its issue, actor or source is reported already
+        if refused(sources, entry["status_source"]) or refused(packages, entry["package"]):
+            continue
         value = _position_value(seed, entry, issue, options, loader.problems)
         if value is None:
             continue

@@ -432,6 +432,49 @@ def test_every_problem_is_reported_at_once(tmp_path, db):
     ]
 
 
+def test_an_entry_refused_is_not_reported_again_under_every_entry_that_names_it(tmp_path, db):
+    later = """
+[[sources]]
+slug = "denial"
+outlet = "Wire"
+headline = "South denies it"
+published_on = 2099-04-15
+grade = "B"
+
+[[packages]]
+slug = "deal"
+title = "A deal"
+proposer = "north"
+stated_on = 2025-04-14
+source = "denial"
+
+[[rounds]]
+slug = "first"
+title = "First round"
+location = "Cairo"
+started_on = 2025-04-14
+source = "denial"
+
+[[positions]]
+actor = "south"
+issue = "prisoners"
+stance = "offer"
+value = 50
+summary = "Offers fifty"
+stated_on = 2025-04-13
+source = "wire"
+credibility = 3
+status = "denied"
+status_source = "denial"
+status_changed_on = 2025-04-15
+"""
+    problems = problems_of(write(tmp_path, MINIMAL + later))
+    assert [problem.split(": ", 1)[1] for problem in problems] == [
+        "sources[1] (denial).published_on: This date is in the future."
+    ]
+    assert database_state() == {model.__name__: [] for model in ALL_MODELS}
+
+
 def test_one_bad_file_stops_every_file_from_loading(tmp_path, db):
     good = write(tmp_path, MINIMAL, "good.toml")
     bad = write(
