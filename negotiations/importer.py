@@ -3,7 +3,9 @@
 `plan_import` reads and checks every row without writing anything, and says for each row what
 would happen (new, update, unchanged) or what is wrong with it. `apply_import` saves a plan with
 no errors, all rows or none, with history. The browser's preview and the `importpositions`
-command share both, so they accept and refuse the same files with the same messages.
+command share both, so they check rows alike, with the same messages; the browser passes its
+negotiation, and refuses rows of any other, where the command imports each row into the
+negotiation it names.
 """
 
 from __future__ import annotations
