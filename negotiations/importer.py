@@ -379,9 +379,13 @@ SAME_RECORD_FIELDS = {name.removesuffix("_id") for name in SAME_RECORD} | {editi
 
 
 def mark_already_recorded(plan: ImportPlan) -> None:
-    """Plan new rows that repeat a stored position, or an earlier row of the file, as
-    "recorded": importing them would store the same statement twice. Refuse a change that
-    would make a position the same as another. One query."""
+    """Plan new rows that repeat a stored position, or another row of the file, as "recorded":
+    importing them would store the same statement twice. Refuse a change that would make a
+    position the same as another. One query, two when the file changes what positions state.
+
+    As `apply_import` saves the updates before it creates anything, a new row is checked against
+    the database as the updates leave it: a statement the file changes a position away from is
+    no longer on record, and one it changes a position to is."""
     checked = [
         row
         for row in plan.rows
@@ -390,24 +394,30 @@ def mark_already_recorded(plan: ImportPlan) -> None:
     ]
     if not checked:
         return
-    on_record = set(
-        Position.objects.first_recorded(
-            tuple(getattr(row.position, name) for name in SAME_RECORD) for row in checked
-        )
+
+    def key_of(row: RowPlan) -> tuple:
+        return tuple(getattr(row.position, name) for name in SAME_RECORD)
+
+    moving = {row.position.uid for row in checked if row.action == "update"}
+    stored = set(Position.objects.first_recorded(key_of(row) for row in checked))
+    staying = (
+        set(Position.objects.exclude(uid__in=moving).first_recorded(map(key_of, checked)))
+        if moving
+        else stored
     )
-    for row in checked:
-        key = tuple(getattr(row.position, name) for name in SAME_RECORD)
+    claimed: set[tuple] = set()  # by rows of the file
+    for row in sorted(checked, key=lambda row: row.action != "update"):
+        key = key_of(row)
         if row.position.source_id is None:  # a source new in this file: known by its slug
             key += (row.position.source.slug,)
-        if key not in on_record:
-            on_record.add(key)
-        elif row.action == "new":
-            row.action = "recorded"
-        else:
+        if row.action == "update" and (key in stored or key in claimed):
             row.error(
                 "this change would make the position the same as another one, on record or "
                 "earlier in the file (the same stance, value, date, source and summary)"
             )
+        elif row.action == "new" and (key in staying or key in claimed):
+            row.action = "recorded"
+        claimed.add(key)
 
 
 def plan_row(line, row, lookups, plan, target, seen_uids, now, index) -> RowPlan:

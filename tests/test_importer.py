@@ -326,6 +326,29 @@ def test_a_change_that_would_make_a_position_repeat_another_is_refused(client, s
     assert plan_import(to_csv([reworded | {"credibility": "6"}])).update_count == 1
 
 
+@pytest.mark.parametrize("correction_first", [True, False])
+def test_a_statement_the_file_corrects_a_position_away_from_can_be_recorded_anew(
+    client, seeded, correction_first
+):
+    """One row rewords a stored position; another, without an id, gives its old words: after
+    the import both statements are on record, so neither row is skipped."""
+    stored = rows_of(exported(client))[1]
+    corrected = stored | {"summary": "Reworded by the file"}
+    restated = stored | {"id": ""}
+    rows = [corrected, restated] if correction_first else [restated, corrected]
+    plan = plan_import(to_csv(rows))
+    assert sorted(row.action for row in plan.rows) == ["new", "update"], plan.messages()
+    result = apply_import(plan)
+    assert (result.created, result.updated) == (1, 1)
+    summaries = set(
+        Position.objects.filter(stated_on=stored["stated_on"]).values_list("summary", flat=True)
+    )
+    assert {stored["summary"], "Reworded by the file"} <= summaries
+    # And a new row that repeats what a position is corrected to is on record already.
+    again = plan_import(to_csv([corrected | {"id": "", "summary": "Once more"}, restated]))
+    assert [row.action for row in again.rows] == ["new", "recorded"]
+
+
 def test_a_position_recorded_by_someone_else_since_the_preview_refuses_the_import(client, seeded):
     rows = [new_row(client, summary="Ten now", value_min="10", value_max="10")]
     plan = plan_import(to_csv(rows))
