@@ -769,6 +769,14 @@ def _load(loader: Loader, seed: SeedFile) -> LoadReport:
 
     sources: dict[str, Source] = {}
     for entry in seed.tables["sources"]:
+        typed = Source(**{key: entry[key] for key in ("outlet", "headline", "published_on")})
+        same = Source.objects.exclude(slug=entry["slug"]).same_report(typed)
+        if same is not None:  # as the workspace and the importer refuse it
+            loader.problems.append(
+                f"{seed.describe(entry)}: the same report (outlet, headline and date) is on "
+                f"record as {same.slug!r}; cite that slug"
+            )
+            continue
         source = loader.save(
             seed,
             entry,
@@ -884,9 +892,8 @@ def _load(loader: Loader, seed: SeedFile) -> LoadReport:
         if package is not None:
             packages[entry["slug"]] = package
 
-    elsewhere = _positions_of_other_negotiations(
-        negotiation, [entry["uid"] for entry in seed.tables["positions"] if "uid" in entry]
-    )
+    stored = _stored_positions([entry["uid"] for entry in seed.tables["positions"]])
+    elsewhere = {uid: slug for uid, (slug, _, _) in stored.items() if slug != negotiation.slug}
     loaded_at = timezone.now()
     listed = []
     for index, entry in enumerate(seed.tables["positions"]):
@@ -902,6 +909,16 @@ def _load(loader: Loader, seed: SeedFile) -> LoadReport:
         if issue is None or participant is None or source is None:
             continue  # the problem with its issue, actor or source is reported already
         if refused(sources, entry["status_source"]) or refused(packages, entry["package"]):
+            continue
+        if stored.get(entry["uid"], (None, issue.pk, participant.pk))[1:] != (
+            issue.pk,
+            participant.pk,
+        ):
+            loader.problems.append(
+                f"{seed.describe(entry)}.id: {entry['uid']} is on record as another actor's "
+                "position or one on another issue; a seed cannot move it (remove the id to "
+                "make a new one)"
+            )
             continue
         value = _position_value(seed, entry, issue, options, loader.problems)
         if value is None:
@@ -943,13 +960,16 @@ def _load(loader: Loader, seed: SeedFile) -> LoadReport:
     return report
 
 
-def _positions_of_other_negotiations(negotiation: Negotiation, uids: list) -> dict:
+def _stored_positions(uids: list) -> dict:
+    """{uid: (negotiation slug, issue id, participant id)} of the positions on record among
+    `uids`."""
     found = {}
     for start in range(0, len(uids), 500):  # stay under SQLite's limit on query parameters
         found.update(
-            Position.objects.filter(uid__in=uids[start : start + 500])
-            .exclude(issue__negotiation=negotiation)
-            .values_list("uid", "issue__negotiation__slug")
+            (uid, tuple(rest))
+            for uid, *rest in Position.objects.filter(
+                uid__in=uids[start : start + 500]
+            ).values_list("uid", "issue__negotiation__slug", "issue_id", "participant_id")
         )
     return found
 

@@ -475,6 +475,51 @@ status_changed_on = 2025-04-15
     assert database_state() == {model.__name__: [] for model in ALL_MODELS}
 
 
+def test_one_report_under_two_slugs_is_refused(tmp_path, db):
+    twice = MINIMAL.replace(
+        "[[issues]]",
+        """[[sources]]
+slug = "wire-again"
+outlet = "WIRE "
+headline = "both sides state terms"
+published_on = 2025-04-14
+grade = "C"
+
+[[issues]]""",
+    )
+    problems = problems_of(write(tmp_path, twice))
+    assert [problem.split(": ", 1)[1] for problem in problems] == [
+        "sources[1] (wire-again): the same report (outlet, headline and date) is on record as "
+        "'wire'; cite that slug"
+    ]
+    assert database_state() == {model.__name__: [] for model in ALL_MODELS}
+    # Nor in a later load, against the one on record.
+    load_files([write(tmp_path, MINIMAL)])
+    again = MINIMAL.replace('slug = "wire"', 'slug = "wire-2"').replace(
+        'source = "wire"', 'source = "wire-2"'
+    )
+    assert "is on record as 'wire'" in problems_of(write(tmp_path, again, "again.toml"))[0]
+
+
+def test_a_seed_id_cannot_move_a_position_to_another_actor_or_issue(tmp_path, db):
+    first = MINIMAL.replace(
+        'summary = "Wants a hundred"',
+        'summary = "Wants a hundred"\nid = "00000000-0000-4000-8000-000000000001"',
+    )
+    load_files([write(tmp_path, first)])
+    moved = first.replace('actor = "north"', 'actor = "south"', 1).replace(
+        'stance = "demand"', 'stance = "rejection"', 1
+    )
+    before = database_state()
+    problems = problems_of(write(tmp_path, moved))
+    assert [problem.split(": ", 1)[1] for problem in problems] == [
+        "positions[0] (south / prisoners).id: 00000000-0000-4000-8000-000000000001 is on record "
+        "as another actor's position or one on another issue; a seed cannot move it (remove "
+        "the id to make a new one)"
+    ]
+    assert database_state() == before
+
+
 def test_one_bad_file_stops_every_file_from_loading(tmp_path, db):
     good = write(tmp_path, MINIMAL, "good.toml")
     bad = write(
