@@ -105,11 +105,14 @@ TABLES = (
         (
             Rule(
                 "source_published_by_what_it_reports",
-                "a source cannot be dated before the positions and status changes it reports",
+                "a source cannot be dated before the positions, status changes and packages it"
+                " reports",
                 "NOT EXISTS (SELECT 1 FROM negotiations_position WHERE source_id = NEW.id"
                 " AND stated_on > NEW.published_on)"
                 " AND NOT EXISTS (SELECT 1 FROM negotiations_position"
-                " WHERE status_source_id = NEW.id AND status_changed_on > NEW.published_on)",
+                " WHERE status_source_id = NEW.id AND status_changed_on > NEW.published_on)"
+                " AND NOT EXISTS (SELECT 1 FROM negotiations_package WHERE source_id = NEW.id"
+                " AND stated_on > NEW.published_on)",
             ),
         ),
     ),
@@ -172,6 +175,12 @@ TABLES = (
                 "a package with terms cannot change its proposer",
                 "NOT EXISTS (SELECT 1 FROM negotiations_position WHERE package_id = NEW.id"
                 " AND participant_id <> NEW.proposer_id)",
+            ),
+            Rule(
+                "package_dated_by_its_source",
+                "a source cannot report a package put forward after it was published",
+                "NEW.stated_on <= (SELECT published_on FROM negotiations_source"
+                " WHERE id = NEW.source_id)",
             ),
         ),
     ),

@@ -576,10 +576,12 @@ class Source(Versioned):
         return f"{self.outlet}, {self.published_on:%-d %b %Y}: {self.headline}"
 
     def latest_report_date(self) -> dt.date | None:
-        """The latest date of what this source reports: positions stated, statuses changed."""
+        """The latest date of what this source reports: positions stated, statuses changed,
+        packages put forward."""
         dates = [
             self.positions.aggregate(latest=models.Max("stated_on"))["latest"],
             self.status_changes.aggregate(latest=models.Max("status_changed_on"))["latest"],
+            self.packages.aggregate(latest=models.Max("stated_on"))["latest"],
         ]
         return max((day for day in dates if day), default=None)
 
@@ -588,7 +590,8 @@ class Source(Versioned):
         if self.published_on and latest and self.published_on < latest:
             raise ValidationError(
                 {
-                    "published_on": "Positions or status changes citing this source are dated "
+                    "published_on": "Positions, status changes or packages citing this source "
+                    "are dated "
                     f"up to {latest:%-d %B %Y}; it cannot have been published before that."
                 }
             )
@@ -643,6 +646,14 @@ class Package(Versioned):
             and self.proposer.negotiation_id != self.negotiation_id
         ):
             raise ValidationError({"proposer": "The proposer must take part in this negotiation."})
+        published = self.source.published_on if self.source_id else None
+        if published and self.stated_on and self.stated_on > published:
+            raise ValidationError(
+                {
+                    "stated_on": f"The source was published on {published:%-d %B %Y}; it "
+                    "cannot report a package put forward after that."
+                }
+            )
         if (
             moved_away(self, "proposer_id")
             and self.positions.exclude(participant_id=self.proposer_id).exists()

@@ -9,7 +9,16 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from negotiations.models import SAME_RECORD, Actor, Issue, Participant, Position, Round, Source
+from negotiations.models import (
+    SAME_RECORD,
+    Actor,
+    Issue,
+    Package,
+    Participant,
+    Position,
+    Round,
+    Source,
+)
 from tests import builders
 
 pytestmark = pytest.mark.django_db
@@ -192,6 +201,25 @@ def test_database_refuses_a_position_dated_after_its_source(talks):
     assert "source_published_by_what_it_reports" in message
     refused(lambda: Source.objects.filter(pk=denial.pk).update(published_on=source.published_on))
     Source.objects.filter(pk=denial.pk).update(published_on=later + dt.timedelta(days=5))
+
+
+def test_a_package_is_dated_by_its_source_in_the_database_and_in_clean(talks):
+    source = talks["source"]
+    later = source.published_on + dt.timedelta(days=1)
+    deal = builders.package(talks["negotiation"], talks["egypt"], source)
+    message = refused(lambda: Package.objects.filter(pk=deal.pk).update(stated_on=later))
+    assert "package_dated_by_its_source" in message
+    earlier = source.published_on - dt.timedelta(days=1)
+    Position.objects.filter(source=source).update(stated_on=earlier)
+    message = refused(lambda: Source.objects.filter(pk=source.pk).update(published_on=earlier))
+    assert "source_published_by_what_it_reports" in message  # the package is dated later
+    deal.stated_on = later
+    assert errors_of(deal)["stated_on"] == [
+        f"The source was published on {source.published_on:%-d %B %Y}; it cannot report a "
+        "package put forward after that."
+    ]
+    source.published_on = earlier
+    assert "packages citing this source" in errors_of(source)["published_on"][0]
 
 
 def test_database_refuses_status_details_on_a_position_only_reported(talks):
