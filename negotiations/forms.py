@@ -775,19 +775,26 @@ class ImportConfirmForm(forms.Form):
     LIMIT = 2_400_000  # characters: Django refuses larger form fields
 
     @classmethod
-    def sign(cls, content: bytes, versions: dict[str, int], actions: list[str]) -> str:
+    def sign(
+        cls, negotiation_id: int, content: bytes, versions: dict[str, int], actions: list[str]
+    ) -> str:
         from django.core import signing
 
         encoded = base64.b64encode(content).decode("ascii")
         return signing.dumps(
-            {"content": encoded, "versions": versions, "actions": actions},
+            {
+                "negotiation": negotiation_id,
+                "content": encoded,
+                "versions": versions,
+                "actions": actions,
+            },
             salt=cls.SALT,
             compress=True,
         )
 
-    def previewed(self) -> tuple[bytes, dict[str, int], list[str]] | None:
-        """(file content, versions seen at preview, what each row would do), or None if
-        missing, forged or stale."""
+    def previewed(self) -> tuple[int, bytes, dict[str, int], list[str]] | None:
+        """(the negotiation whose page previewed it, file content, versions seen at preview,
+        what each row would do), or None if missing, forged or stale."""
         from django.core import signing
 
         if not self.is_valid():
@@ -795,6 +802,7 @@ class ImportConfirmForm(forms.Form):
         try:
             data = signing.loads(self.cleaned_data["payload"], salt=self.SALT, max_age=self.MAX_AGE)
             return (
+                int(data["negotiation"]),
                 base64.b64decode(data["content"]),
                 dict(data["versions"]),
                 [str(action) for action in data["actions"]],

@@ -96,6 +96,30 @@ def test_a_forged_confirmation_is_refused(analyst_client):
     assert "expired or was damaged" in response.content.decode()
 
 
+def test_a_confirmation_from_another_negotiation_s_import_page_is_refused(analyst_client):
+    from negotiations.models import Negotiation
+
+    other = builders.negotiation("other-talks")
+    mine = Negotiation.objects.get(slug=SEED_SLUG)
+    content = exported(analyst_client).replace(
+        "Eight living hostages", "Eight living hostages at first"
+    )
+    preview = analyst_client.post(
+        reverse("negotiations:import", args=[SEED_SLUG]),
+        {"file": SimpleUploadedFile("p.csv", content.encode())},
+    )
+    payload = re.search(r'name="payload" value="([^"]+)"', preview.text).group(1)
+    before = Position.objects.count()
+    response = analyst_client.post(
+        reverse("negotiations:import", args=[other.slug]), {"payload": payload}
+    )
+    assert response.status_code == 422
+    assert "comes from the import page of another negotiation" in text_of(response)
+    assert Position.objects.count() == before
+    assert mine.data_changed_at == Negotiation.objects.get(pk=mine.pk).data_changed_at
+    assert not Position.objects.filter(summary__endswith="hostages at first").exists()
+
+
 def test_a_restored_deleted_record_is_not_overwritten_by_a_stale_form(analyst_client):
     position = hamas_nine()
     stale_form = edit_data(position, summary="Stale edit")

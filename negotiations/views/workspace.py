@@ -471,7 +471,13 @@ def import_positions(request: HttpRequest, slug: str) -> HttpResponse:
                 "The confirmation expired or was damaged; upload the file again."
             ]
             return TemplateResponse(request, "negotiations/import.html", context, status=422)
-        content, versions, actions = previewed
+        previewed_for, content, versions, actions = previewed
+        if previewed_for != negotiation.pk:
+            context["problems"] = [
+                "This confirmation comes from the import page of another negotiation; "
+                "upload the file here again."
+            ]
+            return TemplateResponse(request, "negotiations/import.html", context, status=422)
         plan = plan_import(content, negotiation)
         changed = plan.changed_since(versions, actions)
         if changed:
@@ -502,7 +508,7 @@ def import_positions(request: HttpRequest, slug: str) -> HttpResponse:
     plan = plan_import(content, negotiation)
     context["plan"] = plan
     if plan.ok:
-        payload = ImportConfirmForm.sign(content, plan.versions(), plan.actions())
+        payload = ImportConfirmForm.sign(negotiation.pk, content, plan.versions(), plan.actions())
         if len(payload) > ImportConfirmForm.LIMIT:
             context["too_large"] = True
         else:
