@@ -618,7 +618,8 @@ def find_or_plan_source(row, lookups, plan, result: RowPlan) -> Source | None:
         source.full_clean(validate_constraints=False)
     except ValidationError as problem:
         for name, messages in problem.message_dict.items():
-            column = next((c for c, n in SOURCE_COLUMNS.items() if n == name), name)
+            # The slug is the `source` column's; the rest have columns of their own.
+            column = next((c for c, n in SOURCE_COLUMNS.items() if n == name), "source")
             for message in messages:
                 result.error(f"{column} (new source {slug!r}): {message}")
         return None

@@ -211,6 +211,20 @@ def test_a_row_with_too_many_cells_is_named(client, seeded):
     )
 
 
+def test_a_bad_new_source_slug_is_named_by_its_column(client, seeded):
+    row = new_row(
+        client,
+        source="not a slug!",
+        source_outlet="Axios",
+        source_headline="A new report",
+        source_published_on="2025-04-15",
+        source_grade="B",
+        stated_on="2025-04-15",
+    )
+    (problem,) = messages_for(to_csv([row]))
+    assert problem.startswith("line 2: source (new source 'not a slug!'): "), problem
+
+
 def test_one_bad_row_means_nothing_is_saved(client, seeded):
     before = Position.objects.count()
     rows = [new_row(client, summary=f"Row {n}") for n in range(5)]
