@@ -107,6 +107,13 @@ def one_line(value: str) -> None:
         raise ValidationError(
             "Write it in one line, without line breaks or control characters.", code="one_line"
         )
+    # Spaces and invisible format characters alone (a zero-width space) only look blank.
+    # Within words those characters are kept: Persian writing needs the zero-width non-joiner.
+    if value and all(unicodedata.category(character) in ("Zs", "Cf") for character in value):
+        raise ValidationError(
+            "Write it in visible characters: this holds only spaces or invisible ones.",
+            code="invisible",
+        )
 
 
 def moved_away(record: models.Model, field: str) -> bool:

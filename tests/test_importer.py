@@ -158,6 +158,11 @@ def test_a_new_source_given_two_ways_in_one_file_is_refused(client, seeded):
             {"summary": "A bell\x07"},
             "summary: Write it in one line, without line breaks or control characters.",
         ),
+        (
+            {"summary": "\u200b"},
+            "summary: Write it in visible characters: this holds only spaces or invisible ones.",
+        ),
+        ({"attribution": "\u00a0\u202e"}, "attribution: Write it in visible characters"),
         ({"package": "no-such-deal"}, "package: gaza-hostages-ceasefire-2025 has no package"),
         ({"id": "not-a-uuid"}, "id: 'not-a-uuid' is not a UUID"),
         ({"stated_on": "2025-05-01"}, "stated_on: The source was published on 14 April 2025"),
