@@ -317,7 +317,12 @@ def read_file(path: Path) -> SeedFile:
     except tomllib.TOMLDecodeError as error:
         raise SeedError([f"{name}: not valid TOML: {error}"]) from None
     except ValueError as error:  # a number TOML reads but Python will not hold (4,300+ digits)
-        raise SeedError([f"{name}: a value cannot be read: {error}"]) from None
+        problem = (
+            "a number has more than 4,300 digits; no value here is that large"
+            if "digits" in str(error)
+            else f"a value cannot be read: {error}"
+        )
+        raise SeedError([f"{name}: {problem}"]) from None
 
     problems: list[str] = []
     version = data.get("gapwatch_seed")
