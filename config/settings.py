@@ -248,13 +248,14 @@ SECURE_CSP = {
 }
 
 BEHIND_TLS_PROXY = env_bool("DJANGO_BEHIND_TLS_PROXY", default=False)
+# Trust the proxy's word on the scheme and the client address, and nobody else's: the client's
+# address is the X-Forwarded-For entry the proxies appended (negotiations.forms.client_address).
+PROXY_COUNT = env_int("DJANGO_PROXY_COUNT", default=1)
+if PROXY_COUNT < 1:
+    raise ImproperlyConfigured("DJANGO_PROXY_COUNT counts the proxies in front: 1 or more.")
+AXES_CLIENT_IP_CALLABLE = "negotiations.forms.client_address"
 if BEHIND_TLS_PROXY:
-    # Trust the proxy's word on the scheme and the client address, and nobody else's.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    AXES_IPWARE_PROXY_COUNT = env_int("DJANGO_PROXY_COUNT", default=1)
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
-else:
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

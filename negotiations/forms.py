@@ -1099,6 +1099,22 @@ class SignInForm(AuthenticationForm):
         return username
 
 
+def client_address(request) -> str:
+    """The address a sign-in came from, for django-axes. Behind our proxy (DJANGO_BEHIND_TLS_PROXY)
+    every request comes from the proxy, which appends the address it saw to X-Forwarded-For:
+    with DJANGO_PROXY_COUNT proxies in front, that is the entry so many places from the right.
+    Entries further left are whatever the client wrote, and are not trusted."""
+    from django.conf import settings
+
+    direct = request.META.get("REMOTE_ADDR", "")
+    if not settings.BEHIND_TLS_PROXY:
+        return direct
+    forwarded = [entry.strip() for entry in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    forwarded = [entry for entry in forwarded if entry]
+    count = settings.PROXY_COUNT
+    return forwarded[-count][:45] if len(forwarded) >= count else direct
+
+
 def axes_username(request, credentials) -> str:
     """The user name django-axes records for a failed sign-in: bounded and printable."""
     raw = (credentials or {}).get("username") or request.POST.get("username", "")

@@ -207,6 +207,46 @@ def test_repeated_failures_lock_that_user_name_from_that_address(db, django_user
     assert sign_in(Client(), "ana", PASSWORD, address="10.0.0.2").status_code == 302
 
 
+def test_behind_the_proxy_the_lock_is_keyed_on_the_address_the_proxy_saw(
+    db, django_user_model, settings
+):
+    """Every request reaches gunicorn from the proxy (127.0.0.1): keyed on that, anyone could
+    lock anyone out. An address the client writes into X-Forwarded-For itself is not trusted."""
+    settings.BEHIND_TLS_PROXY = True
+    django_user_model.objects.create_user("ana", password=PASSWORD)
+
+    def through_proxy(password: str, forwarded: str):
+        return Client().post(
+            reverse("login"),
+            {"username": "ana", "password": password},
+            REMOTE_ADDR="127.0.0.1",
+            HTTP_X_FORWARDED_FOR=forwarded,
+        )
+
+    for attempt in range(5):  # an attacker who writes a new address each time
+        through_proxy("wrong-password", f"10.9.9.{attempt}, 203.0.113.9")
+    assert through_proxy(PASSWORD, "203.0.113.9").status_code == 429
+    assert through_proxy(PASSWORD, "198.51.100.7").status_code == 302  # the analyst
+
+
+def test_the_client_address_is_the_one_the_proxies_appended(rf, settings):
+    from negotiations.forms import client_address
+
+    def seen(forwarded: str | None, remote: str = "127.0.0.1") -> str:
+        headers = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded is not None else {}
+        return client_address(rf.get("/", REMOTE_ADDR=remote, **headers))
+
+    settings.BEHIND_TLS_PROXY = False
+    assert seen("203.0.113.9", remote="10.0.0.1") == "10.0.0.1"  # no proxy: not trusted
+    settings.BEHIND_TLS_PROXY, settings.PROXY_COUNT = True, 1
+    assert seen("203.0.113.9") == "203.0.113.9"
+    assert seen("1.2.3.4, 203.0.113.9") == "203.0.113.9"
+    assert seen(None) == "127.0.0.1"
+    settings.PROXY_COUNT = 2  # a CDN, then our proxy
+    assert seen("1.2.3.4, 203.0.113.9, 192.0.2.1") == "203.0.113.9"
+    assert seen("203.0.113.9") == "127.0.0.1"  # fewer entries than proxies: not trusted
+
+
 def test_the_lock_lifts_by_itself(db, django_user_model, settings):
     import datetime as dt
 
