@@ -816,6 +816,29 @@ def test_readers_get_a_cached_page_until_the_data_changes(
     assert "Raised it to nine" in client.get(TABLE, {"as_of": "2025-04-14"}).content.decode()
 
 
+def test_only_addresses_and_targets_the_pages_make_themselves_fill_the_cache(client, seeded):
+    """Made-up values and htmx targets are answered, but kept once at most: else anyone could
+    fill the server's memory with copies of one page."""
+    cache.clear()
+    kept = lambda: len(cache._cache)  # noqa: E731 (the per-process cache of the tests)
+    client.get(TABLE, {"as_of": "2025-04-14", "sort": "gap"})
+    assert kept() == 1
+    for made_up in (
+        {"as_of": "2025-4-14"},
+        {"known": "true"},
+        {"sort": "widest"},
+        {"page": "77777"},
+        {"page": "0"},
+    ):
+        assert client.get(TABLE, made_up).status_code in (200, 400)
+    assert client.get(f"{TABLE}?sort=gap&sort=gap").status_code == 200
+    assert kept() == 1
+    for target in ("t1", "t2", "table-region"):  # unknown targets get the table region
+        response = client.get(TABLE, headers={"HX-Request": "true", "HX-Target": target})
+        assert response.status_code == 200
+    assert kept() == 2
+
+
 def test_signed_in_users_are_never_served_from_the_cache(client, seeded, django_user_model):
     client.get(TABLE)
     user = django_user_model.objects.create_user("ana", password="a-long-password-1")

@@ -40,8 +40,19 @@ from negotiations.models import Negotiation
 # The headers the pages vary on; the fast path must send the same as the full path.
 VARY = "HX-Request, HX-Target, HX-History-Restore-Request, Cookie"
 CACHED_HEADERS = ("Content-Type", "Content-Disposition")
-# Only addresses made of the pages' own parameters are cached: made-up ones would fill it.
-QUERY_PARAMETERS = {"as_of", "known", "withdrawn", "sort", "page"}
+# Only addresses made of the pages' own parameters, each given once in the form the pages'
+# own links write it, are cached: made-up ones would fill the cache. (Other spellings the
+# pages accept, "known=true", are answered, just not kept.)
+QUERY_PARAMETERS = {
+    "as_of": re.compile(r"\d{4}-\d{2}-\d{2}"),
+    "known": re.compile("on"),
+    "withdrawn": re.compile("on"),
+    "sort": re.compile("gap|order"),
+    "page": re.compile(r"[1-9]\d{0,3}"),
+}
+# The pieces of the gap table htmx asks for by target; any other target gets the table's
+# region (views/public.py), and so shares its variant rather than making one of its own.
+FRAGMENT_TARGETS = ("summary", "packages", "table-region")
 
 
 def readable_negotiation(request: HttpRequest, slug: str) -> Negotiation:
@@ -142,7 +153,17 @@ def _variant(request: HttpRequest) -> str:
     """Page or fragment, so the fast path and the full path agree."""
     if not wants_fragment(request):
         return "page"
-    return f"fragment {request.headers.get('HX-Target')}"
+    target = request.headers.get("HX-Target")
+    return f"fragment {target if target in FRAGMENT_TARGETS else 'table-region'}"
+
+
+def cacheable_query(request: HttpRequest) -> bool:
+    return all(
+        name in QUERY_PARAMETERS
+        and len(values) == 1
+        and QUERY_PARAMETERS[name].fullmatch(values[0]) is not None
+        for name, values in request.GET.lists()
+    )
 
 
 def _viewer(request: HttpRequest) -> str:
@@ -208,7 +229,7 @@ def _cached_for_readers(view):
         if (
             request.method != "GET"
             or request.user.is_authenticated
-            or not set(request.GET) <= QUERY_PARAMETERS
+            or not cacheable_query(request)
         ):
             return view(request, slug, **kwargs)
         key = _page_key(_negotiation_etag(request, slug))

@@ -29,6 +29,7 @@ from negotiations.models import (
     Source,
 )
 from negotiations.views.conditional import (
+    FRAGMENT_TARGETS,
     conditional_on_negotiation,
     conditional_on_public_list,
     readable_negotiation,
@@ -37,7 +38,6 @@ from negotiations.views.conditional import (
 POSITIONS_PER_PAGE = 50
 TABLE_POINTS = 100  # the chart draws every change; its table lists the most recent ones
 RECORDING = ("negotiations.add_position", "negotiations.add_source")
-FRAGMENTS = {"summary": "summary", "packages": "packages", "table-region": "table-region"}
 SOURCES_PER_PAGE = 25
 
 
@@ -107,7 +107,8 @@ def gap_table(request: HttpRequest, slug: str) -> HttpResponse:
     template = "negotiations/gap_table.html"
     if request.htmx and not request.htmx.history_restore_request:
         # One view serves the page and its fragments; the target says which one.
-        template += "#" + FRAGMENTS.get(request.htmx.target, "table-region")
+        target = request.htmx.target
+        template += "#" + (target if target in FRAGMENT_TARGETS else "table-region")
     return TemplateResponse(request, template, context, status=status_for(form))
 
 
