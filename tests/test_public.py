@@ -839,6 +839,17 @@ def test_only_addresses_and_targets_the_pages_make_themselves_fill_the_cache(cli
     assert kept() == 2
 
 
+def test_a_page_naming_its_own_address_is_kept_per_host_and_a_foreign_host_refused(
+    client, seeded, settings
+):
+    settings.ALLOWED_HOSTS = ["testserver", "gapwatch.example.org"]
+    url = reverse("negotiations:gaps_json", args=[SEED_SLUG])
+    other = client.get(url, headers={"Host": "gapwatch.example.org"}).json()
+    assert other["negotiation"]["url"].startswith("http://gapwatch.example.org/")
+    assert client.get(url).json()["negotiation"]["url"].startswith("http://testserver/")
+    assert client.get(url, headers={"Host": "evil.example"}).status_code == 400  # cached or not
+
+
 def test_signed_in_users_are_never_served_from_the_cache(client, seeded, django_user_model):
     client.get(TABLE)
     user = django_user_model.objects.create_user("ana", password="a-long-password-1")

@@ -179,6 +179,10 @@ def _tag(request: HttpRequest, *parts: str, viewer: str | None = None) -> str:
         [
             CODE_VERSION,
             *parts,
+            # Pages name their own address (gaps.json's "url"); get_host() also refuses, here as
+            # on the full path, a host the site does not answer to.
+            request.scheme,
+            request.get_host(),
             request.get_full_path(),
             timezone.localdate().isoformat(),  # "today" tables change at midnight
             _variant(request),
