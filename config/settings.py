@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "negotiations.middleware.PrivateToTheSignedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "negotiations.middleware.KeepSentFormMiddleware",
     "negotiations.middleware.AbsoluteSessionTimeoutMiddleware",

@@ -12,6 +12,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse
 from django.shortcuts import resolve_url
 from django.template.response import TemplateResponse
+from django.utils.cache import patch_cache_control
 
 from negotiations import drafts
 from negotiations.views.conditional import wants_fragment
@@ -42,6 +43,22 @@ def redirects_to_sign_in(response: HttpResponse) -> bool:
     return response.status_code in (301, 302, 303) and (
         urlsplit(response.get("Location", "")).path == resolve_url(settings.LOGIN_URL)
     )
+
+
+class PrivateToTheSignedInMiddleware:
+    """A response made for someone signed in (edit controls, a negotiation readers cannot see,
+    an analyst's export) is marked private, so that no shared cache in front of the site (a
+    proxy, a CDN) keeps it for others, whatever Vary says."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            patch_cache_control(response, private=True)
+        return response
 
 
 class KeepSentFormMiddleware:

@@ -850,6 +850,15 @@ def test_a_page_naming_its_own_address_is_kept_per_host_and_a_foreign_host_refus
     assert client.get(url, headers={"Host": "evil.example"}).status_code == 400  # cached or not
 
 
+def test_what_is_made_for_someone_signed_in_is_marked_private(client, seeded, django_user_model):
+    positions = reverse("negotiations:positions_csv", args=[SEED_SLUG])
+    for url in (TABLE, positions):
+        assert "private" not in client.get(url).get("Cache-Control", "")  # readers' pages
+    client.force_login(django_user_model.objects.create_user("ana"))
+    for url in (TABLE, positions, "/workspace/"):
+        assert "private" in client.get(url)["Cache-Control"], url
+
+
 def test_signed_in_users_are_never_served_from_the_cache(client, seeded, django_user_model):
     client.get(TABLE)
     user = django_user_model.objects.create_user("ana", password="a-long-password-1")
