@@ -867,14 +867,19 @@ def test_signed_in_users_are_never_served_from_the_cache(client, seeded, django_
     assert f"Sign out ({user.username})" in html
 
 
+@pytest.mark.parametrize(
+    "url",
+    [TABLE, f"{TABLE}issues/living-hostages/", f"{TABLE}gaps.json"],
+    ids=["table", "issue", "export"],
+)
 def test_readers_fast_path_answers_before_sessions_and_keeps_every_header(
-    client, seeded, django_assert_num_queries
+    client, seeded, django_assert_num_queries, url
 ):
-    first = client.get(TABLE)
+    first = client.get(url)
     with django_assert_num_queries(1):
-        cached = client.get(TABLE)
+        cached = client.get(url)
     with django_assert_num_queries(1):
-        not_modified = client.get(TABLE, headers={"If-None-Match": first["ETag"]})
+        not_modified = client.get(url, headers={"If-None-Match": first["ETag"]})
     assert cached.content == first.content
     assert not_modified.status_code == 304
     for response in (cached, not_modified):

@@ -34,6 +34,7 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, get_conditional_response
 from django.utils.http import http_date, quote_etag
 from django.views.decorators.http import condition
+from django.views.decorators.vary import vary_on_headers
 
 from negotiations.models import Negotiation
 
@@ -230,11 +231,7 @@ def _cached_for_readers(view):
 
     @wraps(view)
     def wrapped(request: HttpRequest, slug: str, **kwargs):
-        if (
-            request.method != "GET"
-            or request.user.is_authenticated
-            or not cacheable_query(request)
-        ):
+        if request.method != "GET" or request.user.is_authenticated or not cacheable_query(request):
             return view(request, slug, **kwargs)
         key = _page_key(_negotiation_etag(request, slug))
         cached = cache.get(key)
@@ -267,9 +264,15 @@ def _fresh_while_messages_wait(view, conditional_view):
     return wrapped
 
 
+# Their ETags depend on these headers (_variant), so every page says so, as the fast path does.
+_vary_as_the_fast_path = vary_on_headers("HX-Request", "HX-Target", "HX-History-Restore-Request")
+
+
 def conditional_on_negotiation(view):
     """ETag/Last-Modified with 304s, then the readers' page cache, then the view."""
-    wrapped = _fresh_while_messages_wait(view, _conditional(_cached_for_readers(view)))
+    wrapped = _vary_as_the_fast_path(
+        _fresh_while_messages_wait(view, _conditional(_cached_for_readers(view)))
+    )
     wrapped.reader_fast_path = "cached"
     return wrapped
 
@@ -277,7 +280,7 @@ def conditional_on_negotiation(view):
 def conditional_uncached(view):
     """ETag/Last-Modified with 304s, without the page cache: for streamed exports, which are
     never held whole, and the feed, which renders its own way."""
-    wrapped = _fresh_while_messages_wait(view, _conditional(view))
+    wrapped = _vary_as_the_fast_path(_fresh_while_messages_wait(view, _conditional(view)))
     wrapped.reader_fast_path = "conditional"
     return wrapped
 
