@@ -142,6 +142,43 @@ def one_line_check(model: str, *fields: str) -> models.CheckConstraint:
     )
 
 
+class SlugCharacters(Lookup):
+    """`field__slug_characters=True`: letters, digits, hyphens and underscores, at least one
+    (Django's validate_slug), in each database's own words: SQLite has no regular expressions,
+    its GLOB does the same."""
+
+    lookup_name = "slug_characters"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        if connection.vendor == "postgresql":
+            return f"{lhs} ~ '^[-a-zA-Z0-9_]+$'", params
+        return f"({lhs} <> '' AND NOT ({lhs} GLOB '*[^-a-zA-Z0-9_]*'))", (*params, *params)
+
+
+models.CharField.register_lookup(SlugCharacters)
+
+
+class SlugConstraint(models.CheckConstraint):
+    """The database's side of validate_slug. Not checked again when a form or full_clean()
+    validates the record: the field's own validator has said the same, with its own message,
+    and Django would spend a query on it."""
+
+    def validate(self, *args, **kwargs) -> None:
+        return None
+
+
+def slug_check(model: str, field: str = "slug") -> SlugConstraint:
+    """Addresses and files are made of slugs: one of other characters (a slash) breaks every
+    page that links to its record, whatever path stored it."""
+    return SlugConstraint(
+        condition=Q(**{f"{field}__slug_characters": True}),
+        name=f"{model}_{field}_is_a_slug",
+        violation_error_message="Use only letters, digits, hyphens and underscores.",
+    )
+
+
 def from_1900(field: str, name: str) -> models.CheckConstraint:
     """The database's side of not_before_1900 (the future moves: it is checked in forms)."""
     return models.CheckConstraint(
@@ -206,6 +243,7 @@ class Negotiation(Versioned):
     class Meta:
         ordering = ["title"]
         constraints = [
+            slug_check("negotiation"),
             one_line_check("negotiation", "title"),
             models.CheckConstraint(
                 condition=Q(status__in=NegotiationStatus.values), name="negotiation_status_valid"
@@ -259,6 +297,7 @@ class Actor(Versioned):
     class Meta:
         ordering = ["name"]
         constraints = [
+            slug_check("actor"),
             one_line_check("actor", "name", "short_name", "acled_name"),
             models.CheckConstraint(condition=Q(kind__in=ActorKind.values), name="actor_kind_valid"),
             models.CheckConstraint(
@@ -384,6 +423,7 @@ class Issue(Versioned):
     class Meta:
         ordering = ["order", "id"]
         constraints = [
+            slug_check("issue"),
             one_line_check("issue", "title", "unit", "unit_singular"),
             models.UniqueConstraint(
                 fields=["negotiation", "slug"],
@@ -488,6 +528,7 @@ class ScaleOption(Versioned):
     class Meta:
         ordering = ["rank"]
         constraints = [
+            slug_check("scaleoption", "key"),
             one_line_check("scaleoption", "label"),
             models.UniqueConstraint(fields=["issue", "rank"], name="scale_option_rank_unique"),
             models.UniqueConstraint(fields=["issue", "key"], name="scale_option_key_unique"),
@@ -569,6 +610,7 @@ class Source(Versioned):
     class Meta:
         ordering = ["-published_on", "outlet"]
         constraints = [
+            slug_check("source"),
             one_line_check("source", "outlet", "headline"),
             models.CheckConstraint(condition=Q(grade__in=Grade.values), name="source_grade_valid"),
             from_1900("published_on", "source_published_from_1900"),
@@ -636,6 +678,7 @@ class Package(Versioned):
     class Meta:
         ordering = ["stated_on", "id"]
         constraints = [
+            slug_check("package"),
             one_line_check("package", "title"),
             models.UniqueConstraint(
                 fields=["negotiation", "slug"], name="package_slug_unique_per_negotiation"
@@ -700,6 +743,7 @@ class Round(Versioned):
     class Meta:
         ordering = ["started_on", "id"]
         constraints = [
+            slug_check("round"),
             one_line_check("round", "title", "location", "outcome"),
             models.UniqueConstraint(
                 fields=["negotiation", "slug"], name="round_slug_unique_per_negotiation"

@@ -101,3 +101,23 @@ def test_a_position_on_record_twice_stops_the_migration_with_both_uids(tmp_path)
         assert database.execute(
             "SELECT count(*) FROM sqlite_master WHERE name = 'position_recorded_once'"
         ).fetchone() == (1,)
+
+
+def test_a_slug_of_other_characters_stops_the_migration_with_a_list_to_correct(tmp_path):
+    env, path = migrated_to_0007_with_the_seed(tmp_path)
+    with sqlite3.connect(path) as database:
+        database.execute("UPDATE negotiations_actor SET slug = 'united states' WHERE id = 1")
+    result = manage("migrate", **env)
+    assert result.returncode != 0
+    assert "These slugs hold characters other than letters" in result.stderr
+    assert "Actor 1: slug 'united states'" in result.stderr
+    assert "Nothing was changed." in result.stderr
+    with sqlite3.connect(path) as database:
+        database.execute("UPDATE negotiations_actor SET slug = 'united-states-1' WHERE id = 1")
+    result = manage("migrate", **env)
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(path) as database:
+        refused = database.execute(
+            "SELECT count(*) FROM sqlite_master WHERE sql LIKE '%actor_slug_is_a_slug%'"
+        ).fetchone()
+    assert refused == (1,)

@@ -13,10 +13,12 @@ from negotiations.models import (
     SAME_RECORD,
     Actor,
     Issue,
+    Negotiation,
     Package,
     Participant,
     Position,
     Round,
+    ScaleOption,
     Source,
 )
 from tests import builders
@@ -220,6 +222,47 @@ def test_a_package_is_dated_by_its_source_in_the_database_and_in_clean(talks):
     ]
     source.published_on = earlier
     assert "packages citing this source" in errors_of(source)["published_on"][0]
+
+
+@pytest.mark.parametrize(
+    ("model", "field"),
+    [
+        (Negotiation, "slug"),
+        (Actor, "slug"),
+        (Issue, "slug"),
+        (ScaleOption, "key"),
+        (Source, "slug"),
+        (Package, "slug"),
+        (Round, "slug"),
+    ],
+    ids=lambda value: getattr(value, "__name__", value),
+)
+def test_database_refuses_a_slug_of_other_characters(talks, model, field):
+    """A slash in a negotiation's slug would break every page that links to it."""
+    builders.package(talks["negotiation"], talks["egypt"], talks["source"])
+    Round.objects.create(
+        negotiation=talks["negotiation"], slug="r", title="R", location="Cairo",
+        started_on=dt.date(2025, 4, 13),
+    )  # fmt: skip
+    stored = model.objects.order_by("pk").first()
+    for wrong in ("two words", "a/b", "", "café", "line\nbreak"):
+        message = refused(lambda w=wrong: model.objects.filter(pk=stored.pk).update(**{field: w}))
+        assert "is_a_slug" in message
+    model.objects.filter(pk=stored.pk).update(**{field: "Still-a_slug-2"})
+
+
+def test_a_slug_is_checked_by_its_field_in_python_not_again_by_a_query(
+    talks, django_assert_num_queries
+):
+    negotiation = talks["negotiation"]
+    negotiation.slug = "two words"
+    constraint = next(
+        c for c in Negotiation._meta.constraints if c.name == "negotiation_slug_is_a_slug"
+    )
+    with django_assert_num_queries(0):
+        constraint.validate(Negotiation, negotiation)
+    (message,) = errors_of(negotiation)["slug"]  # once, in the field's words
+    assert "letters, numbers, underscores or hyphens" in message
 
 
 def test_database_refuses_status_details_on_a_position_only_reported(talks):
