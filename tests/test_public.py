@@ -531,7 +531,11 @@ def test_a_round_still_going_on_says_so_in_the_list_and_on_the_chart(client, see
     from negotiations.models import Round
 
     Round.objects.create(
-        negotiation=seeded, title="Doha round", location="Doha", started_on=dt.date(2025, 4, 20)
+        negotiation=seeded,
+        slug="doha",
+        title="Doha round",
+        location="Doha",
+        started_on=dt.date(2025, 4, 20),
     )
     response = client.get(
         reverse("negotiations:issue_history", args=[SEED_SLUG, "living-hostages"])
