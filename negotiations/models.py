@@ -160,13 +160,29 @@ class SlugCharacters(Lookup):
 models.CharField.register_lookup(SlugCharacters)
 
 
-class SlugConstraint(models.CheckConstraint):
-    """The database's side of validate_slug. Not checked again when a form or full_clean()
-    validates the record: the field's own validator has said the same, with its own message,
-    and Django would spend a query on it."""
+class CheckedByTheFields(models.CheckConstraint):
+    """A CHECK that says in the database what the fields' own validation says already, with
+    its own messages, on every path but raw SQL and `QuerySet.update()`. Not checked again when
+    a form or full_clean() validates the record: Django would spend a query on it."""
 
     def validate(self, *args, **kwargs) -> None:
         return None
+
+
+class SlugConstraint(CheckedByTheFields):
+    """The database's side of validate_slug."""
+
+
+def filled_check(model: str, *fields: str) -> CheckedByTheFields:
+    """The database's side of a required text field: not empty."""
+    condition = Q()
+    for field in fields:
+        condition &= ~Q(**{field: ""})
+    return CheckedByTheFields(
+        condition=condition,
+        name=f"{model}_text_filled_in",
+        violation_error_message="This field cannot be blank.",
+    )
 
 
 def slug_check(model: str, field: str = "slug") -> SlugConstraint:
@@ -244,6 +260,7 @@ class Negotiation(Versioned):
         ordering = ["title"]
         constraints = [
             slug_check("negotiation"),
+            filled_check("negotiation", "title"),
             one_line_check("negotiation", "title"),
             models.CheckConstraint(
                 condition=Q(status__in=NegotiationStatus.values), name="negotiation_status_valid"
@@ -298,6 +315,7 @@ class Actor(Versioned):
         ordering = ["name"]
         constraints = [
             slug_check("actor"),
+            filled_check("actor", "name", "short_name"),
             one_line_check("actor", "name", "short_name", "acled_name"),
             models.CheckConstraint(condition=Q(kind__in=ActorKind.values), name="actor_kind_valid"),
             models.CheckConstraint(
@@ -424,6 +442,7 @@ class Issue(Versioned):
         ordering = ["order", "id"]
         constraints = [
             slug_check("issue"),
+            filled_check("issue", "title"),
             one_line_check("issue", "title", "unit", "unit_singular"),
             models.UniqueConstraint(
                 fields=["negotiation", "slug"],
@@ -529,6 +548,7 @@ class ScaleOption(Versioned):
         ordering = ["rank"]
         constraints = [
             slug_check("scaleoption", "key"),
+            filled_check("scaleoption", "label"),
             one_line_check("scaleoption", "label"),
             models.UniqueConstraint(fields=["issue", "rank"], name="scale_option_rank_unique"),
             models.UniqueConstraint(fields=["issue", "key"], name="scale_option_key_unique"),
@@ -611,6 +631,7 @@ class Source(Versioned):
         ordering = ["-published_on", "outlet"]
         constraints = [
             slug_check("source"),
+            filled_check("source", "outlet", "headline"),
             one_line_check("source", "outlet", "headline"),
             models.CheckConstraint(condition=Q(grade__in=Grade.values), name="source_grade_valid"),
             from_1900("published_on", "source_published_from_1900"),
@@ -679,6 +700,7 @@ class Package(Versioned):
         ordering = ["stated_on", "id"]
         constraints = [
             slug_check("package"),
+            filled_check("package", "title"),
             one_line_check("package", "title"),
             models.UniqueConstraint(
                 fields=["negotiation", "slug"], name="package_slug_unique_per_negotiation"
@@ -744,6 +766,7 @@ class Round(Versioned):
         ordering = ["started_on", "id"]
         constraints = [
             slug_check("round"),
+            filled_check("round", "title", "location"),
             one_line_check("round", "title", "location", "outcome"),
             models.UniqueConstraint(
                 fields=["negotiation", "slug"], name="round_slug_unique_per_negotiation"
@@ -1101,6 +1124,7 @@ class Position(Versioned):
             models.Index(fields=["status_source", "issue"], name="position_by_status_source"),
         ]
         constraints = [
+            filled_check("position", "summary"),
             one_line_check("position", "summary", "attribution", "status_attribution"),
             models.CheckConstraint(
                 condition=Q(stance__in=Stance.values), name="position_stance_valid"

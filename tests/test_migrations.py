@@ -121,3 +121,18 @@ def test_a_slug_of_other_characters_stops_the_migration_with_a_list_to_correct(t
             "SELECT count(*) FROM sqlite_master WHERE sql LIKE '%actor_slug_is_a_slug%'"
         ).fetchone()
     assert refused == (1,)
+
+
+def test_required_text_left_empty_stops_the_migration_with_a_list_to_fill_in(tmp_path):
+    env, path = migrated_to_0007_with_the_seed(tmp_path)
+    with sqlite3.connect(path) as database:
+        database.execute("UPDATE negotiations_source SET headline = '' WHERE id = 1")
+    result = manage("migrate", **env)
+    assert result.returncode != 0
+    assert "These records have no text where it is required:\n  Source 1: headline" in (
+        result.stderr
+    )
+    assert "Nothing was changed." in result.stderr
+    with sqlite3.connect(path) as database:
+        database.execute("UPDATE negotiations_source SET headline = 'A headline' WHERE id = 1")
+    assert manage("migrate", **env).returncode == 0

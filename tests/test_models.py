@@ -251,6 +251,31 @@ def test_database_refuses_a_slug_of_other_characters(talks, model, field):
     model.objects.filter(pk=stored.pk).update(**{field: "Still-a_slug-2"})
 
 
+@pytest.mark.parametrize(
+    ("model", "field"),
+    [
+        (Negotiation, "title"),
+        (Actor, "short_name"),
+        (Issue, "title"),
+        (ScaleOption, "label"),
+        (Source, "headline"),
+        (Package, "title"),
+        (Round, "location"),
+        (Position, "summary"),
+    ],
+    ids=lambda value: getattr(value, "__name__", value),
+)
+def test_database_refuses_required_text_left_empty(talks, model, field):
+    builders.package(talks["negotiation"], talks["egypt"], talks["source"])
+    Round.objects.create(
+        negotiation=talks["negotiation"], slug="r", title="R", location="Cairo",
+        started_on=dt.date(2025, 4, 13),
+    )  # fmt: skip
+    stored = model.objects.order_by("pk").first()
+    message = refused(lambda: model.objects.filter(pk=stored.pk).update(**{field: ""}))
+    assert "text_filled_in" in message
+
+
 def test_a_slug_is_checked_by_its_field_in_python_not_again_by_a_query(
     talks, django_assert_num_queries
 ):
