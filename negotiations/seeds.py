@@ -37,6 +37,7 @@ from negotiations.models import (
     ScaleOption,
     Source,
     moment_on_record,
+    report_key,
 )
 
 FORMAT_VERSION = 1
@@ -773,13 +774,27 @@ def _load(loader: Loader, seed: SeedFile) -> LoadReport:
             participants[entry["slug"]] = participant
 
     sources: dict[str, Source] = {}
+    # One report is one source, as the workspace and the importer hold: the reports on record
+    # on the file's dates, read once, and kept up to date as the file's sources are saved.
+    reported = {
+        report_key(source): source.slug
+        for source in Source.objects.filter(
+            published_on__in={entry["published_on"] for entry in seed.tables["sources"]}
+        )
+    }
     for entry in seed.tables["sources"]:
-        typed = Source(**{key: entry[key] for key in ("outlet", "headline", "published_on")})
-        same = Source.objects.exclude(slug=entry["slug"]).same_report(typed)
-        if same is not None:  # as the workspace and the importer refuse it
+        key = report_key(
+            Source(
+                outlet=entry["outlet"],
+                headline=entry["headline"],
+                published_on=entry["published_on"],
+            )
+        )
+        same = reported.get(key)
+        if same is not None and same != entry["slug"]:
             loader.problems.append(
                 f"{seed.describe(entry)}: the same report (outlet, headline and date) is on "
-                f"record as {same.slug!r}; cite that slug"
+                f"record as {same!r}; cite that slug"
             )
             continue
         source = loader.save(
@@ -795,6 +810,7 @@ def _load(loader: Loader, seed: SeedFile) -> LoadReport:
         )
         if source is not None:
             sources[entry["slug"]] = source
+            reported[key] = source.slug
 
     issues: dict[str, Issue] = {}
     options: dict[tuple[str, str], ScaleOption] = {}
@@ -915,10 +931,8 @@ def _load(loader: Loader, seed: SeedFile) -> LoadReport:
             continue  # the problem with its issue, actor or source is reported already
         if refused(sources, entry["status_source"]) or refused(packages, entry["package"]):
             continue
-        if stored.get(entry["uid"], (None, issue.pk, participant.pk))[1:] != (
-            issue.pk,
-            participant.pk,
-        ):
+        on_record = stored.get(entry["uid"])
+        if on_record is not None and on_record[1:] != (issue.pk, participant.pk):
             loader.problems.append(
                 f"{seed.describe(entry)}.id: {entry['uid']} is on record as another actor's "
                 "position or one on another issue; a seed cannot move it (remove the id to "
