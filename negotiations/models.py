@@ -647,12 +647,23 @@ class Source(Versioned):
 
     def latest_report_date(self) -> dt.date | None:
         """The latest date of what this source reports: positions stated, statuses changed,
-        packages put forward."""
-        dates = [
-            self.positions.aggregate(latest=models.Max("stated_on"))["latest"],
-            self.status_changes.aggregate(latest=models.Max("status_changed_on"))["latest"],
-            self.packages.aggregate(latest=models.Max("stated_on"))["latest"],
-        ]
+        packages put forward. One query, a probe of an index for each."""
+
+        def latest(records: models.QuerySet, field: str) -> models.Subquery:
+            dated = records.filter(**{f"{field}__isnull": False}).order_by(f"-{field}")
+            return models.Subquery(dated.values(field)[:1])
+
+        here = models.OuterRef("pk")
+        dates = (
+            Source.objects.filter(pk=self.pk)
+            .annotate(
+                stated=latest(Position.objects.filter(source=here), "stated_on"),
+                changed=latest(Position.objects.filter(status_source=here), "status_changed_on"),
+                proposed=latest(Package.objects.filter(source=here), "stated_on"),
+            )
+            .values_list("stated", "changed", "proposed")
+            .first()
+        ) or ()
         return max((day for day in dates if day), default=None)
 
     def clean(self) -> None:
