@@ -39,7 +39,8 @@ from django.views.decorators.vary import vary_on_headers
 from negotiations.models import Negotiation
 
 # The headers the pages vary on; the fast path must send the same as the full path.
-VARY = "HX-Request, HX-Target, HX-History-Restore-Request, Cookie"
+HTMX_HEADERS = ("HX-Request", "HX-Target", "HX-History-Restore-Request")
+VARY = ", ".join((*HTMX_HEADERS, "Cookie"))
 CACHED_HEADERS = ("Content-Type", "Content-Disposition")
 # Only addresses made of the pages' own parameters, each given once in the form the pages'
 # own links write it, are cached: made-up ones would fill the cache. (Other spellings the
@@ -265,7 +266,7 @@ def _fresh_while_messages_wait(view, conditional_view):
 
 
 # Their ETags depend on these headers (_variant), so every page says so, as the fast path does.
-_vary_as_the_fast_path = vary_on_headers("HX-Request", "HX-Target", "HX-History-Restore-Request")
+_vary_as_the_fast_path = vary_on_headers(*HTMX_HEADERS)
 
 
 def conditional_on_negotiation(view):

@@ -15,7 +15,6 @@ from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
-from django.views.decorators.vary import vary_on_headers
 
 from negotiations import charts, gap_days, snapshot
 from negotiations.forms import AsOfForm, IssueDateForm, PageForm, TableQueryForm
@@ -81,7 +80,6 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-@vary_on_headers("HX-Request", "HX-Target", "HX-History-Restore-Request")
 @conditional_on_negotiation
 def gap_table(request: HttpRequest, slug: str) -> HttpResponse:
     negotiation = readable_negotiation(request, slug)
