@@ -42,11 +42,18 @@ class VersionCheckedForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            # The stored version, not the instance's: "Revert" fills the form from an old one.
             self.fields["loaded_version"].required = True
+            # An inline's rows (with a prefix) are read fresh from the database; the page's own
+            # record may be an old version that "Revert" fills the form from: read its stored
+            # version, one query rather than one per row.
             self.fields["loaded_version"].initial = (
-                type(self.instance).objects.filter(pk=self.instance.pk).values("version")
-            ).first()["version"]
+                self.instance.version
+                if self.prefix is not None
+                else type(self.instance)
+                .objects.filter(pk=self.instance.pk)
+                .values("version")
+                .first()["version"]
+            )
 
     def clean(self):
         cleaned = super().clean()
