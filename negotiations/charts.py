@@ -313,18 +313,13 @@ def history_chart(
     # On a quantity's axis, an outright opposition has no distance in the unit: it gets a line
     # of its own above the widest distance, not its normalised 1 read as "1 hostage apart".
     opposed_apart = [
-        point.in_unit is False and value is not None and quantity
+        quantity and value is not None and not point.in_unit
         for point, value in zip(points, values, strict=True)
     ]
-    top_value = max(
-        [
-            v
-            for v, opposed in zip(values, opposed_apart, strict=True)
-            if v is not None and not opposed
-        ]
-        + [1.0]
-    )
-    scale_top = H_TOP + OPPOSED_LINE_GAP if any(opposed_apart) else H_TOP
+    any_opposed = any(opposed_apart)
+    distances = [v for v, opposed in zip(values, opposed_apart, strict=True) if not opposed]
+    top_value = max([v for v in distances if v is not None] + [1.0])
+    scale_top = H_TOP + OPPOSED_LINE_GAP if any_opposed else H_TOP
     marked = len(points) <= MARKED_POINTS
     unknown_lane = marked and any(value is None for value in values)
     zero = H_BOTTOM - UNKNOWN_LANE if unknown_lane else H_BOTTOM
@@ -339,9 +334,9 @@ def history_chart(
     ends = [x(point.day) for point in points[1:]] + [x(last)]
     for point, value, opposed, end in zip(points, values, opposed_apart, ends, strict=True):
         px = x(point.day)
+        label = f"{point.day:%-d %b %Y}: {point.description}"
         if value is None:
             if marked:
-                label = f"{point.day:%-d %b %Y}: {point.description}"
                 chart_points.append(HistoryPoint(px, H_BOTTOM, "unknown", label))
             if drawing:  # the gap before held until this day
                 segments.append(f"H{px}")
@@ -354,7 +349,6 @@ def history_chart(
         if state == "agreed":
             agreed_runs.append(f"M{px},{py}H{end}")
         if marked:
-            label = f"{point.day:%-d %b %Y}: {point.description}"
             chart_points.append(HistoryPoint(px, py, state, label))
     if drawing:
         segments.append(f"H{x(last)}")
@@ -365,7 +359,7 @@ def history_chart(
         y_ticks: tuple[tuple[float, str], ...] = tuple(
             (y(value), gaps.format_number(Decimal(str(round(value, 2))))) for value in labelled
         )
-        if any(opposed_apart):
+        if any_opposed:
             y_ticks += ((float(H_TOP), "opposed"),)
     elif issue.kind == gaps.Kind.YES_NO:  # agreed or opposed, nothing between
         y_ticks = ((y(0.0), "agreed"), (y(1.0), "opposed"))
