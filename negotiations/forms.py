@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.db import IntegrityError
 from django.utils import timezone
@@ -1104,14 +1105,13 @@ def client_address(request) -> str:
     every request comes from the proxy, which appends the address it saw to X-Forwarded-For:
     with DJANGO_PROXY_COUNT proxies in front, that is the entry so many places from the right.
     Entries further left are whatever the client wrote, and are not trusted."""
-    from django.conf import settings
-
     direct = request.META.get("REMOTE_ADDR", "")
     if not settings.BEHIND_TLS_PROXY:
         return direct
     forwarded = [entry.strip() for entry in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
     forwarded = [entry for entry in forwarded if entry]
     count = settings.PROXY_COUNT
+    # 45 characters: the longest way to write an IP address (IPv6 with an IPv4 tail).
     return forwarded[-count][:45] if len(forwarded) >= count else direct
 
 

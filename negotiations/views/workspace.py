@@ -100,7 +100,7 @@ def record_position(request: HttpRequest, slug: str, issue: str, actor: str) -> 
     table_form = TableQueryForm(request.GET)
     query = table_form.resolved()
     # Back to the table as asked for, less any value it would refuse.
-    table_query = table_form.link_queries()["table_query"]
+    table_query = table_form.query_string(*TableQueryForm.LINKS["table_query"])
     position = Position(issue=found_issue, participant=participant, recorded_by=request.user)
     data = drafts.sent(request)
     # Forms for several cells can be open in the table at once: ids of their own, so that a
