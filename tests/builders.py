@@ -10,6 +10,7 @@ from negotiations.models import (
     Package,
     Participant,
     Position,
+    Round,
     ScaleOption,
     Source,
 )
@@ -107,6 +108,17 @@ def package(negotiation: Negotiation, proposer: Participant, source: Source, **f
         slug=fields.pop("slug", "deal"),
         title=fields.pop("title", "Deal"),
         stated_on=fields.pop("stated_on", DAY),
+        **fields,
+    )
+
+
+def round_of(negotiation: Negotiation, slug: str = "cairo", **fields) -> Round:
+    return Round.objects.create(
+        negotiation=negotiation,
+        slug=slug,
+        title=fields.pop("title", slug.title()),
+        location=fields.pop("location", "Cairo"),
+        started_on=fields.pop("started_on", DAY),
         **fields,
     )
 

@@ -39,6 +39,17 @@ def new_row(client, **changes) -> dict:
     return row
 
 
+def citing_a_new_source(client, slug: str, **changes) -> dict:
+    """A new row citing a source the file creates (by Axios, on 15 April 2025)."""
+    defaults = {
+        "source_outlet": "Axios",
+        "source_headline": slug,
+        "source_published_on": "2025-04-15",
+        "stated_on": "2025-04-15",
+    }
+    return new_row(client, source=slug, **(defaults | changes))
+
+
 def messages_for(content: bytes) -> list[str]:
     return plan_import(content).messages()
 
@@ -69,17 +80,14 @@ def test_export_import_export_round_trip_is_stable_and_never_doubles_a_prefix(cl
 
 
 def test_new_rows_and_a_new_source_are_created(client, seeded):
-    row = new_row(
+    row = citing_a_new_source(
         client,
+        "axios-1",
         summary="Ten now",
         value_min="10",
         value_max="10",
-        source="axios-1",
-        source_outlet="Axios",
         source_headline="Ten",
         source_url="https://example.org/a",
-        source_published_on="2025-04-15",
-        stated_on="2025-04-15",
     )
     result = apply_import(plan_import(to_csv([row])))
     assert (result.created, result.sources) == (1, 1)
@@ -217,15 +225,7 @@ def test_a_row_with_too_many_cells_is_named(client, seeded):
 
 
 def test_a_bad_new_source_slug_is_named_by_its_column(client, seeded):
-    row = new_row(
-        client,
-        source="not a slug!",
-        source_outlet="Axios",
-        source_headline="A new report",
-        source_published_on="2025-04-15",
-        source_grade="B",
-        stated_on="2025-04-15",
-    )
+    row = citing_a_new_source(client, "not a slug!", source_grade="B")
     (problem,) = messages_for(to_csv([row]))
     assert problem.startswith("line 2: source (new source 'not a slug!'): "), problem
 
@@ -313,20 +313,11 @@ def test_the_same_new_row_twice_in_one_file_is_recorded_once(client, seeded):
 
 
 def test_rows_citing_different_new_sources_are_different_positions(client, seeded):
-    def citing(slug: str) -> dict:
-        return new_row(
-            client,
-            summary="Ten now",
-            value_min="10",
-            value_max="10",
-            source=slug,
-            source_outlet="Axios",
-            source_headline=slug,
-            source_published_on="2025-04-15",
-            stated_on="2025-04-15",
-        )
-
-    plan = plan_import(to_csv([citing("axios-1"), citing("axios-2")]))
+    rows = [
+        citing_a_new_source(client, slug, summary="Ten now", value_min="10", value_max="10")
+        for slug in ("axios-1", "axios-2")
+    ]
+    plan = plan_import(to_csv(rows))
     assert [row.action for row in plan.rows] == ["new", "new"]
     assert apply_import(plan).created == 2
 

@@ -18,6 +18,18 @@ def migrated_to_0007_with_the_seed(tmp_path: Path) -> tuple[dict, Path]:
     return env, path
 
 
+def the_migration_stops(env: dict) -> str:
+    """`migrate`, which must stop: what it says."""
+    result = manage("migrate", **env)
+    assert result.returncode != 0
+    return result.stderr
+
+
+def the_migration_runs(env: dict) -> None:
+    result = manage("migrate", **env)
+    assert result.returncode == 0, result.stderr
+
+
 def test_a_database_in_use_migrates_forward_and_back_and_keeps_its_triggers(tmp_path):
     env, path = migrated_to_0007_with_the_seed(tmp_path)  # triggers installed after 0007
     with sqlite3.connect(path) as database:
@@ -60,12 +72,11 @@ def test_dates_before_1900_stop_the_migration_with_a_list_to_correct(tmp_path):
     with sqlite3.connect(path) as database:
         # A position's date: a source's would be refused by a rule newer than the typo.
         database.execute("UPDATE negotiations_position SET stated_on = '0025-04-14' WHERE id = 1")
-    result = manage("migrate", **env)
-    assert result.returncode != 0
+    stopped = the_migration_stops(env)
     assert "Correct these dates (before 1 January 1900) in the admin, then migrate again:" in (
-        result.stderr
+        stopped
     )
-    assert "Position 1: stated_on = 0025-04-14" in result.stderr
+    assert "Position 1: stated_on = 0025-04-14" in stopped
 
 
 COPY_UID = uuid.UUID("00000000-0000-4000-8000-000000000001")
@@ -85,18 +96,16 @@ def test_a_position_on_record_twice_stops_the_migration_with_both_uids(tmp_path)
         (first_uid,) = database.execute(
             "SELECT uid FROM negotiations_position WHERE id = 1"
         ).fetchone()
-    result = manage("migrate", **env)
-    assert result.returncode != 0
-    assert "1 position is on record more than once" in result.stderr
-    assert f"{uuid.UUID(first_uid)}, {COPY_UID}" in result.stderr
-    assert "Nothing was changed." in result.stderr
+    stopped = the_migration_stops(env)
+    assert "1 position is on record more than once" in stopped
+    assert f"{uuid.UUID(first_uid)}, {COPY_UID}" in stopped
+    assert "Nothing was changed." in stopped
     with sqlite3.connect(path) as database:
         assert database.execute(
             "SELECT count(*) FROM sqlite_master WHERE name = 'position_recorded_once'"
         ).fetchone() == (0,)
         database.execute("DELETE FROM negotiations_position WHERE uid = ?", (COPY_UID.hex,))
-    result = manage("migrate", **env)
-    assert result.returncode == 0, result.stderr
+    the_migration_runs(env)
     with sqlite3.connect(path) as database:
         assert database.execute(
             "SELECT count(*) FROM sqlite_master WHERE name = 'position_recorded_once'"
@@ -107,15 +116,13 @@ def test_a_slug_of_other_characters_stops_the_migration_with_a_list_to_correct(t
     env, path = migrated_to_0007_with_the_seed(tmp_path)
     with sqlite3.connect(path) as database:
         database.execute("UPDATE negotiations_actor SET slug = 'united states' WHERE id = 1")
-    result = manage("migrate", **env)
-    assert result.returncode != 0
-    assert "These slugs hold characters other than letters" in result.stderr
-    assert "Actor 1: slug 'united states'" in result.stderr
-    assert "Nothing was changed." in result.stderr
+    stopped = the_migration_stops(env)
+    assert "These slugs hold characters other than letters" in stopped
+    assert "Actor 1: slug 'united states'" in stopped
+    assert "Nothing was changed." in stopped
     with sqlite3.connect(path) as database:
         database.execute("UPDATE negotiations_actor SET slug = 'united-states-1' WHERE id = 1")
-    result = manage("migrate", **env)
-    assert result.returncode == 0, result.stderr
+    the_migration_runs(env)
     with sqlite3.connect(path) as database:
         refused = database.execute(
             "SELECT count(*) FROM sqlite_master WHERE sql LIKE '%actor_slug_is_a_slug%'"
@@ -127,12 +134,9 @@ def test_required_text_left_empty_stops_the_migration_with_a_list_to_fill_in(tmp
     env, path = migrated_to_0007_with_the_seed(tmp_path)
     with sqlite3.connect(path) as database:
         database.execute("UPDATE negotiations_source SET headline = '' WHERE id = 1")
-    result = manage("migrate", **env)
-    assert result.returncode != 0
-    assert "These records have no text where it is required:\n  Source 1: headline" in (
-        result.stderr
-    )
-    assert "Nothing was changed." in result.stderr
+    stopped = the_migration_stops(env)
+    assert "These records have no text where it is required:\n  Source 1: headline" in (stopped)
+    assert "Nothing was changed." in stopped
     with sqlite3.connect(path) as database:
         database.execute("UPDATE negotiations_source SET headline = 'A headline' WHERE id = 1")
-    assert manage("migrate", **env).returncode == 0
+    the_migration_runs(env)

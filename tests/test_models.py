@@ -224,6 +224,14 @@ def test_a_package_is_dated_by_its_source_in_the_database_and_in_clean(talks):
     assert "packages citing this source" in errors_of(source)["published_on"][0]
 
 
+def first_of_every_kind(talks, model):
+    """`model`'s first record, once the talks have a record of every kind (a package and a
+    round too)."""
+    builders.package(talks["negotiation"], talks["egypt"], talks["source"])
+    builders.round_of(talks["negotiation"])
+    return model.objects.order_by("pk").first()
+
+
 @pytest.mark.parametrize(
     ("model", "field"),
     [
@@ -239,12 +247,7 @@ def test_a_package_is_dated_by_its_source_in_the_database_and_in_clean(talks):
 )
 def test_database_refuses_a_slug_of_other_characters(talks, model, field):
     """A slash in a negotiation's slug would break every page that links to it."""
-    builders.package(talks["negotiation"], talks["egypt"], talks["source"])
-    Round.objects.create(
-        negotiation=talks["negotiation"], slug="r", title="R", location="Cairo",
-        started_on=dt.date(2025, 4, 13),
-    )  # fmt: skip
-    stored = model.objects.order_by("pk").first()
+    stored = first_of_every_kind(talks, model)
     for wrong in ("two words", "a/b", "", "café", "line\nbreak"):
         message = refused(lambda w=wrong: model.objects.filter(pk=stored.pk).update(**{field: w}))
         assert "is_a_slug" in message
@@ -266,12 +269,7 @@ def test_database_refuses_a_slug_of_other_characters(talks, model, field):
     ids=lambda value: getattr(value, "__name__", value),
 )
 def test_database_refuses_required_text_left_empty(talks, model, field):
-    builders.package(talks["negotiation"], talks["egypt"], talks["source"])
-    Round.objects.create(
-        negotiation=talks["negotiation"], slug="r", title="R", location="Cairo",
-        started_on=dt.date(2025, 4, 13),
-    )  # fmt: skip
-    stored = model.objects.order_by("pk").first()
+    stored = first_of_every_kind(talks, model)
     message = refused(lambda: model.objects.filter(pk=stored.pk).update(**{field: ""}))
     assert "text_filled_in" in message
 

@@ -528,14 +528,9 @@ def test_an_issue_chart_of_whole_numbers_is_labelled_in_them_and_agreement_drawn
 
 
 def test_a_round_still_going_on_says_so_in_the_list_and_on_the_chart(client, seeded):
-    from negotiations.models import Round
 
-    Round.objects.create(
-        negotiation=seeded,
-        slug="doha",
-        title="Doha round",
-        location="Doha",
-        started_on=dt.date(2025, 4, 20),
+    builders.round_of(
+        seeded, "doha", title="Doha round", location="Doha", started_on=dt.date(2025, 4, 20)
     )
     response = client.get(
         reverse("negotiations:issue_history", args=[SEED_SLUG, "living-hostages"])

@@ -89,6 +89,9 @@ def database_state() -> dict[str, list[tuple]]:
     return {model.__name__: sorted(map(repr, model.objects.values_list())) for model in ALL_MODELS}
 
 
+NOTHING = {model.__name__: [] for model in ALL_MODELS}
+
+
 def write(tmp_path: Path, text: str, name: str = "talks.toml") -> Path:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
@@ -99,6 +102,11 @@ def problems_of(*paths: Path) -> list[str]:
     with pytest.raises(SeedError) as error:
         load_files(list(paths))
     return error.value.problems
+
+
+def problems_within(*paths: Path) -> list[str]:
+    """The problems, each without the path of its file."""
+    return [problem.split(": ", 1)[1] for problem in problems_of(*paths)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -416,7 +424,7 @@ def test_two_identical_positions_with_ids_of_their_own_are_refused(tmp_path, db)
         f"{tmp_path / 'talks.toml'}: positions[2] (north / prisoners): This position is "
         "already on record, with the same stance, value, date, source and summary."
     ]
-    assert database_state() == {model.__name__: [] for model in ALL_MODELS}
+    assert database_state() == NOTHING
 
 
 def test_every_problem_is_reported_at_once(tmp_path, db):
@@ -468,11 +476,10 @@ status = "denied"
 status_source = "denial"
 status_changed_on = 2025-04-15
 """
-    problems = problems_of(write(tmp_path, MINIMAL + later))
-    assert [problem.split(": ", 1)[1] for problem in problems] == [
+    assert problems_within(write(tmp_path, MINIMAL + later)) == [
         "sources[1] (denial).published_on: This date is in the future."
     ]
-    assert database_state() == {model.__name__: [] for model in ALL_MODELS}
+    assert database_state() == NOTHING
 
 
 def test_one_report_under_two_slugs_is_refused(tmp_path, db):
@@ -487,12 +494,11 @@ grade = "C"
 
 [[issues]]""",
     )
-    problems = problems_of(write(tmp_path, twice))
-    assert [problem.split(": ", 1)[1] for problem in problems] == [
+    assert problems_within(write(tmp_path, twice)) == [
         "sources[1] (wire-again): the same report (outlet, headline and date) is on record as "
         "'wire'; cite that slug"
     ]
-    assert database_state() == {model.__name__: [] for model in ALL_MODELS}
+    assert database_state() == NOTHING
     # Nor in a later load, against the one on record.
     load_files([write(tmp_path, MINIMAL)])
     again = MINIMAL.replace('slug = "wire"', 'slug = "wire-2"').replace(
@@ -511,8 +517,7 @@ def test_a_seed_id_cannot_move_a_position_to_another_actor_or_issue(tmp_path, db
         'stance = "demand"', 'stance = "rejection"', 1
     )
     before = database_state()
-    problems = problems_of(write(tmp_path, moved))
-    assert [problem.split(": ", 1)[1] for problem in problems] == [
+    assert problems_within(write(tmp_path, moved)) == [
         "positions[0] (south / prisoners).id: 00000000-0000-4000-8000-000000000001 is on record "
         "as another actor's position or one on another issue; a seed cannot move it (remove "
         "the id to make a new one)"
@@ -538,7 +543,7 @@ def test_a_problem_found_while_saving_rolls_back_everything_saved_before_it(tmp_
     # The range check happens late, after the negotiation, actors and sources were saved.
     path = write(tmp_path, MINIMAL.replace("min = 40\nmax = 60", "min = 60\nmax = 40"))
     problems_of(path)
-    assert database_state() == {model.__name__: [] for model in ALL_MODELS}
+    assert database_state() == NOTHING
 
 
 def test_loadseeds_reports_problems_and_loads_nothing(tmp_path, db):
